@@ -1,0 +1,406 @@
+//! Users, roles and PINs: who is acting, and what their role lets them do.
+//! Every command takes a [`Session`] and checks its permission first.
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use stockroom_protocol::ops::UserSet;
+use stockroom_protocol::Op;
+use uuid::Uuid;
+
+use crate::error::{CoreError, Result};
+use crate::ids::parse_uuid;
+use crate::store::Store;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    Owner,
+    Manager,
+    Cashier,
+    Salesperson,
+    Warehouse,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Owner,
+        Role::Manager,
+        Role::Cashier,
+        Role::Salesperson,
+        Role::Warehouse,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Manager => "manager",
+            Role::Cashier => "cashier",
+            Role::Salesperson => "salesperson",
+            Role::Warehouse => "warehouse",
+        }
+    }
+
+    pub fn parse(name: &str) -> Result<Role> {
+        Role::ALL
+            .into_iter()
+            .find(|role| role.as_str() == name)
+            .ok_or_else(|| CoreError::invalid("role", format!("{name:?} is not a role")))
+    }
+
+    /// The role's permissions. Owners and managers may do everything except
+    /// that only an owner may create or change another owner.
+    pub fn allows(self, permission: Permission) -> bool {
+        use Permission::*;
+        match self {
+            Role::Owner | Role::Manager => true,
+            Role::Cashier => matches!(
+                permission,
+                Sell | Refund | CollectPayments | ManageCustomers
+            ),
+            Role::Salesperson => matches!(
+                permission,
+                Sell | TakeOrders | CollectPayments | ManageCustomers
+            ),
+            Role::Warehouse => matches!(
+                permission,
+                ReceiveStock | AdjustStock | TransferStock | CountStock
+            ),
+        }
+    }
+}
+
+/// Things a command may need to be allowed to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Permission {
+    ManageCatalog,
+    ManageUsers,
+    ManageLocations,
+    ManageCustomers,
+    ReceiveStock,
+    AdjustStock,
+    TransferStock,
+    CountStock,
+    Sell,
+    Refund,
+    TakeOrders,
+    CollectPayments,
+    ImportExport,
+}
+
+/// A signed-in user on this device. Made only by signing in, so holding one
+/// proves the PIN was checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    user_id: Uuid,
+    username: String,
+    role: Role,
+}
+
+impl Session {
+    pub fn user_id(&self) -> Uuid {
+        self.user_id
+    }
+
+    pub fn username(&self) -> &str {
+        &self.username
+    }
+
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// Fails with `forbidden` unless the role allows `permission`.
+    pub fn require(&self, permission: Permission) -> Result<()> {
+        if self.role.allows(permission) {
+            Ok(())
+        } else {
+            Err(CoreError::Forbidden {
+                permission,
+                role: self.role,
+            })
+        }
+    }
+}
+
+/// A user as listed for managers (never with the PIN hash).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub active: bool,
+}
+
+/// What a manager enters to add a user.
+#[derive(Clone, Debug)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub pin: String,
+}
+
+fn check_pin_shape(pin: &str) -> Result<()> {
+    if (4..=12).contains(&pin.len()) && pin.bytes().all(|byte| byte.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(CoreError::invalid("pin", "must be 4 to 12 digits"))
+    }
+}
+
+fn hash_pin(pin: &str) -> Result<String> {
+    check_pin_shape(pin)?;
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(pin.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|_| CoreError::invalid("pin", "could not be hashed"))
+}
+
+fn check_username(username: &str) -> Result<&str> {
+    let username = username.trim();
+    if username.is_empty() || username.len() > 64 {
+        return Err(CoreError::invalid("username", "must be 1 to 64 characters"));
+    }
+    Ok(username)
+}
+
+impl Store {
+    /// Creates the first user, an owner, on a database with no users yet.
+    pub async fn create_first_owner(
+        &self,
+        username: &str,
+        display_name: &str,
+        pin: &str,
+    ) -> Result<Session> {
+        let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+            .fetch_one(self.reader())
+            .await?;
+        if existing > 0 {
+            return Err(CoreError::Conflict {
+                entity: "owner",
+                key: "first owner already exists".into(),
+            });
+        }
+        let user_id = self.new_id(self.now_ms());
+        let new_user = NewUser {
+            username: username.into(),
+            display_name: display_name.into(),
+            role: Role::Owner,
+            pin: pin.into(),
+        };
+        self.insert_user(user_id, user_id, &new_user).await?;
+        Ok(Session {
+            user_id,
+            username: check_username(username)?.to_string(),
+            role: Role::Owner,
+        })
+    }
+
+    /// Signs a user in with their PIN (switching users on a shared till).
+    pub async fn sign_in(&self, username: &str, pin: &str) -> Result<Session> {
+        let row: Option<(String, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT id, username, role, pin_hash FROM users WHERE username = ? AND active = 1",
+        )
+        .bind(username.trim())
+        .fetch_optional(self.reader())
+        .await?;
+        let Some((id, username, role, Some(pin_hash))) = row else {
+            return Err(CoreError::BadCredentials);
+        };
+        let parsed = PasswordHash::new(&pin_hash).map_err(|_| CoreError::corrupt("PIN hash"))?;
+        Argon2::default()
+            .verify_password(pin.as_bytes(), &parsed)
+            .map_err(|_| CoreError::BadCredentials)?;
+        Ok(Session {
+            user_id: parse_uuid(&id)?,
+            username,
+            role: Role::parse(&role)?,
+        })
+    }
+
+    /// Adds a user. Managers and owners only; only an owner adds an owner.
+    pub async fn create_user(&self, session: &Session, new_user: &NewUser) -> Result<Uuid> {
+        session.require(Permission::ManageUsers)?;
+        if new_user.role == Role::Owner && session.role() != Role::Owner {
+            return Err(CoreError::Forbidden {
+                permission: Permission::ManageUsers,
+                role: session.role(),
+            });
+        }
+        let user_id = self.new_id(self.now_ms());
+        self.insert_user(session.user_id(), user_id, new_user)
+            .await?;
+        Ok(user_id)
+    }
+
+    async fn insert_user(
+        &self,
+        acting_user: Uuid,
+        user_id: Uuid,
+        new_user: &NewUser,
+    ) -> Result<()> {
+        let username = check_username(&new_user.username)?;
+        let pin_hash = hash_pin(&new_user.pin)?;
+        let mut write = self.write_as(acting_user).await?;
+        let taken: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE username = ?")
+            .bind(username)
+            .fetch_optional(write.conn())
+            .await?;
+        if taken.is_some() {
+            return Err(CoreError::Conflict {
+                entity: "user",
+                key: username.to_string(),
+            });
+        }
+        sqlx::query(
+            "INSERT INTO users (id, username, display_name, role, pin_hash, active, created_ms) VALUES (?, ?, ?, ?, ?, 1, ?)",
+        )
+        .bind(user_id.to_string())
+        .bind(username)
+        .bind(new_user.display_name.trim())
+        .bind(new_user.role.as_str())
+        .bind(pin_hash)
+        .bind(write.now_ms() as i64)
+        .execute(write.conn())
+        .await?;
+        let hlc = write.stamp();
+        let op = Op::UserSet(UserSet {
+            id: user_id,
+            username: username.to_string(),
+            display_name: new_user.display_name.trim().to_string(),
+            role: new_user.role.as_str().to_string(),
+            active: true,
+        });
+        write.append_op(hlc, &op).await?;
+        write.commit().await
+    }
+
+    /// Changes a PIN: one's own, or anyone's for a user manager.
+    pub async fn set_pin(&self, session: &Session, user_id: Uuid, pin: &str) -> Result<()> {
+        if user_id != session.user_id() {
+            session.require(Permission::ManageUsers)?;
+        }
+        let pin_hash = hash_pin(pin)?;
+        let mut write = self.write(session).await?;
+        let changed = sqlx::query("UPDATE users SET pin_hash = ? WHERE id = ?")
+            .bind(pin_hash)
+            .bind(user_id.to_string())
+            .execute(write.conn())
+            .await?
+            .rows_affected();
+        if changed == 0 {
+            return Err(CoreError::not_found("user", user_id));
+        }
+        write.commit().await
+    }
+
+    /// Turns a user's access off or back on (users are never deleted).
+    pub async fn set_user_active(
+        &self,
+        session: &Session,
+        user_id: Uuid,
+        active: bool,
+    ) -> Result<()> {
+        session.require(Permission::ManageUsers)?;
+        let user = self
+            .users()
+            .await?
+            .into_iter()
+            .find(|user| user.id == user_id)
+            .ok_or_else(|| CoreError::not_found("user", user_id))?;
+        if user.role == Role::Owner && session.role() != Role::Owner {
+            return Err(CoreError::Forbidden {
+                permission: Permission::ManageUsers,
+                role: session.role(),
+            });
+        }
+        let mut write = self.write(session).await?;
+        sqlx::query("UPDATE users SET active = ? WHERE id = ?")
+            .bind(active)
+            .bind(user_id.to_string())
+            .execute(write.conn())
+            .await?;
+        let hlc = write.stamp();
+        let op = Op::UserSet(UserSet {
+            id: user.id,
+            username: user.username,
+            display_name: user.display_name,
+            role: user.role.as_str().to_string(),
+            active,
+        });
+        write.append_op(hlc, &op).await?;
+        write.commit().await
+    }
+
+    /// Every user, active or not, by username.
+    pub async fn users(&self) -> Result<Vec<User>> {
+        let rows: Vec<(String, String, String, String, bool)> = sqlx::query_as(
+            "SELECT id, username, display_name, role, active FROM users ORDER BY username",
+        )
+        .fetch_all(self.reader())
+        .await?;
+        rows.into_iter()
+            .map(|(id, username, display_name, role, active)| {
+                Ok(User {
+                    id: parse_uuid(&id)?,
+                    username,
+                    display_name,
+                    role: Role::parse(&role)?,
+                    active,
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_table() {
+        let allowed: Vec<(Role, Permission)> = Role::ALL
+            .into_iter()
+            .flat_map(|role| {
+                [
+                    Permission::Sell,
+                    Permission::ReceiveStock,
+                    Permission::ManageCatalog,
+                    Permission::TakeOrders,
+                ]
+                .into_iter()
+                .filter(move |permission| role.allows(*permission))
+                .map(move |permission| (role, permission))
+            })
+            .collect();
+        use Permission::*;
+        use Role::*;
+        assert_eq!(
+            allowed,
+            vec![
+                (Owner, Sell),
+                (Owner, ReceiveStock),
+                (Owner, ManageCatalog),
+                (Owner, TakeOrders),
+                (Manager, Sell),
+                (Manager, ReceiveStock),
+                (Manager, ManageCatalog),
+                (Manager, TakeOrders),
+                (Cashier, Sell),
+                (Salesperson, Sell),
+                (Salesperson, TakeOrders),
+                (Warehouse, ReceiveStock),
+            ]
+        );
+    }
+
+    #[test]
+    fn pins_are_digits_of_sane_length() {
+        assert!(check_pin_shape("1234").is_ok());
+        assert!(check_pin_shape("123").is_err());
+        assert!(check_pin_shape("12a4").is_err());
+        assert!(check_pin_shape("1234567890123").is_err());
+    }
+}

@@ -1,0 +1,166 @@
+//! Writing class-F records (field last-writer-wins): insert a new record or
+//! change some of its fields, stamp them, and append the `fields.set` op.
+//! Table and field names come from code, never from input.
+
+use serde_json::Value;
+use stockroom_protocol::ops::{Entity, FieldsSet};
+use stockroom_protocol::{Hlc, Op};
+use uuid::Uuid;
+
+use crate::error::{CoreError, Result};
+use crate::store::WriteTx;
+
+/// One field's new value.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum FieldValue {
+    Text(Option<String>),
+    Int(i64),
+    Bool(bool),
+    Id(Option<Uuid>),
+}
+
+impl FieldValue {
+    fn to_json(&self) -> Value {
+        match self {
+            FieldValue::Text(text) => text.clone().map(Value::String).unwrap_or(Value::Null),
+            FieldValue::Int(number) => Value::from(*number),
+            FieldValue::Bool(flag) => Value::Bool(*flag),
+            FieldValue::Id(id) => id
+                .map(|id| Value::String(id.to_string()))
+                .unwrap_or(Value::Null),
+        }
+    }
+
+    fn bind<'q>(
+        &'q self,
+        query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+        match self {
+            FieldValue::Text(text) => query.bind(text.as_deref()),
+            FieldValue::Int(number) => query.bind(*number),
+            FieldValue::Bool(flag) => query.bind(*flag),
+            FieldValue::Id(id) => query.bind(id.map(|id| id.to_string())),
+        }
+    }
+}
+
+/// The table behind each class-F entity.
+pub(crate) fn table_of(entity: Entity) -> &'static str {
+    match entity {
+        Entity::Product => "products",
+        Entity::Category => "categories",
+        Entity::Barcode => "barcodes",
+        Entity::PriceList => "price_lists",
+        Entity::PriceListEntry => "price_list_entries",
+        Entity::Location => "locations",
+        Entity::Customer => "customers",
+    }
+}
+
+fn entity_name(entity: Entity) -> &'static str {
+    match entity {
+        Entity::Product => "product",
+        Entity::Category => "category",
+        Entity::Barcode => "barcode",
+        Entity::PriceList => "price_list",
+        Entity::PriceListEntry => "price_list_entry",
+        Entity::Location => "location",
+        Entity::Customer => "customer",
+    }
+}
+
+fn fields_op(entity: Entity, row_id: Uuid, fields: &[(&'static str, FieldValue)]) -> Op {
+    Op::FieldsSet(FieldsSet {
+        entity,
+        row_id,
+        fields: fields
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_json()))
+            .collect(),
+    })
+}
+
+impl WriteTx<'_> {
+    /// Inserts a new record with all its fields, stamped with a fresh HLC,
+    /// and appends the op carrying every field.
+    pub(crate) async fn insert_record(
+        &mut self,
+        entity: Entity,
+        row_id: Uuid,
+        fields: &[(&'static str, FieldValue)],
+    ) -> Result<Hlc> {
+        let hlc = self.stamp();
+        let columns: Vec<&str> = fields.iter().map(|(name, _)| *name).collect();
+        let placeholders = vec!["?"; fields.len() + 3].join(", ");
+        let sql = format!(
+            "INSERT INTO {} (id, {}, hlc, hlc_device) VALUES ({placeholders})",
+            table_of(entity),
+            columns.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(row_id.to_string());
+        for (_, value) in fields {
+            query = value.bind(query);
+        }
+        let device = self.device_text.clone();
+        query
+            .bind(hlc.to_i64())
+            .bind(device)
+            .execute(self.conn())
+            .await?;
+        self.append_op(hlc, &fields_op(entity, row_id, fields))
+            .await?;
+        Ok(hlc)
+    }
+
+    /// Changes some fields of an existing record, stamps each field, and
+    /// appends the op carrying only those fields.
+    pub(crate) async fn update_fields(
+        &mut self,
+        entity: Entity,
+        row_id: Uuid,
+        fields: &[(&'static str, FieldValue)],
+    ) -> Result<Hlc> {
+        if fields.is_empty() {
+            return Err(CoreError::invalid("fields", "nothing to change"));
+        }
+        let hlc = self.stamp();
+        let assignments: Vec<String> = fields
+            .iter()
+            .map(|(name, _)| format!("{name} = ?"))
+            .collect();
+        let sql = format!(
+            "UPDATE {} SET {} WHERE id = ?",
+            table_of(entity),
+            assignments.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for (_, value) in fields {
+            query = value.bind(query);
+        }
+        let changed = query
+            .bind(row_id.to_string())
+            .execute(self.conn())
+            .await?
+            .rows_affected();
+        if changed == 0 {
+            return Err(CoreError::not_found(entity_name(entity), row_id));
+        }
+        let device = self.device_text.clone();
+        for (name, _) in fields {
+            sqlx::query(
+                "INSERT INTO field_stamps (entity, row_id, field, hlc, hlc_device) VALUES (?, ?, ?, ?, ?)
+                 ON CONFLICT(entity, row_id, field) DO UPDATE SET hlc = excluded.hlc, hlc_device = excluded.hlc_device",
+            )
+            .bind(entity_name(entity))
+            .bind(row_id.to_string())
+            .bind(*name)
+            .bind(hlc.to_i64())
+            .bind(&device)
+            .execute(self.conn())
+            .await?;
+        }
+        self.append_op(hlc, &fields_op(entity, row_id, fields))
+            .await?;
+        Ok(hlc)
+    }
+}

@@ -1,0 +1,385 @@
+//! The device database: opening it (WAL, durability, embedded migrations),
+//! and the write transaction every command goes through, which stamps the
+//! HLC, makes ids and appends outbox ops in the same SQLite transaction.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
+use stockroom_protocol::{Hlc, Op};
+use uuid::Uuid;
+
+use crate::auth::Session;
+use crate::error::{CoreError, Result};
+use crate::ids::{parse_uuid, Clock, IdSource, RandomIds, SystemClock};
+use crate::money::Currency;
+
+/// Migrations of the device database, embedded in the binary.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/device");
+
+/// How hard a commit waits for the disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// `synchronous=FULL`: a committed sale survives a power cut. The default.
+    Full,
+    /// `synchronous=NORMAL`: survives an app crash, may lose the last commits
+    /// on power loss. Offered only to measure what `Full` costs.
+    Normal,
+}
+
+/// Settings for opening a device database.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    pub durability: Durability,
+    /// Prefix of this device's document numbers (`V07` in `V07-000123`),
+    /// used when the database is created.
+    pub doc_prefix: String,
+    /// The shop's main currency, used when the database is created.
+    pub base_currency: Currency,
+    /// Connections for reads (WAL lets them run beside the writer).
+    pub read_connections: u32,
+    /// Whether writes append outbox ops. Always true on a real device (with it
+    /// off nothing would ever sync); false only to measure the outbox's cost.
+    #[doc(hidden)]
+    pub record_outbox: bool,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            durability: Durability::Full,
+            doc_prefix: "D01".to_string(),
+            base_currency: Currency::from_str("EUR")
+                .unwrap_or_else(|_| unreachable!("EUR is a valid code")),
+            read_connections: 4,
+            record_outbox: true,
+        }
+    }
+}
+
+/// This device's identity and sync position.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceInfo {
+    pub device_id: Uuid,
+    pub epoch: u32,
+    pub doc_prefix: String,
+    pub base_currency: Currency,
+    /// The sequence number the next op will take.
+    pub next_seq: u64,
+}
+
+/// An open device database.
+pub struct Store {
+    writer: SqlitePool,
+    reader: SqlitePool,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdSource>,
+    record_outbox: bool,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` on the system clock.
+    pub async fn open(path: &Path, options: StoreOptions) -> Result<Store> {
+        Store::open_with(path, options, Arc::new(SystemClock), Arc::new(RandomIds)).await
+    }
+
+    /// Opens the database with a given clock and id source.
+    pub async fn open_with(
+        path: &Path,
+        options: StoreOptions,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdSource>,
+    ) -> Result<Store> {
+        let synchronous = match options.durability {
+            Durability::Full => SqliteSynchronous::Full,
+            Durability::Normal => SqliteSynchronous::Normal,
+        };
+        let connect = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(synchronous)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        // One writer: SQLite takes one at a time, and a pool of one queues
+        // writers in the app instead of failing them with SQLITE_BUSY.
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(connect.clone())
+            .await?;
+        // A database touched by a newer build still opens: its extra
+        // migrations only add what this build does not read.
+        let migrator = sqlx::migrate::Migrator {
+            migrations: MIGRATOR.migrations.clone(),
+            ignore_missing: true,
+            ..sqlx::migrate::Migrator::DEFAULT
+        };
+        migrator.run(&writer).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(options.read_connections.max(1))
+            .connect_with(connect.read_only(true))
+            .await?;
+        let store = Store {
+            writer,
+            reader,
+            clock,
+            ids,
+            record_outbox: options.record_outbox,
+        };
+        store.init_device_state(&options).await?;
+        Ok(store)
+    }
+
+    async fn init_device_state(&self, options: &StoreOptions) -> Result<()> {
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM device_state WHERE id = 1")
+            .fetch_optional(&self.writer)
+            .await?;
+        if exists.is_none() {
+            let now_ms = self.clock.now_ms();
+            let device_id = self.ids.new_id(now_ms);
+            sqlx::query(
+                "INSERT INTO device_state (id, device_id, epoch, doc_prefix, next_seq, last_hlc, base_currency)
+                 VALUES (1, ?, 1, ?, 1, 0, ?)",
+            )
+            .bind(device_id.to_string())
+            .bind(&options.doc_prefix)
+            .bind(options.base_currency.as_str())
+            .execute(&self.writer)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// This device's identity and next outbox sequence number.
+    pub async fn device_info(&self) -> Result<DeviceInfo> {
+        let (device_id, epoch, doc_prefix, next_seq, currency): (String, i64, String, i64, String) = sqlx::query_as(
+            "SELECT device_id, epoch, doc_prefix, next_seq, base_currency FROM device_state WHERE id = 1",
+        )
+        .fetch_one(&self.reader)
+        .await?;
+        Ok(DeviceInfo {
+            device_id: parse_uuid(&device_id)?,
+            epoch: epoch as u32,
+            doc_prefix,
+            base_currency: currency.parse()?,
+            next_seq: next_seq as u64,
+        })
+    }
+
+    pub(crate) fn reader(&self) -> &SqlitePool {
+        &self.reader
+    }
+
+    pub(crate) fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
+    }
+
+    pub(crate) fn new_id(&self, now_ms: u64) -> Uuid {
+        self.ids.new_id(now_ms)
+    }
+
+    /// Starts a write for `session`'s user. Nothing is visible to others, and
+    /// nothing reaches the outbox, until [`WriteTx::commit`].
+    pub(crate) async fn write(&self, session: &Session) -> Result<WriteTx<'_>> {
+        self.write_as(session.user_id()).await
+    }
+
+    pub(crate) async fn write_as(&self, user_id: Uuid) -> Result<WriteTx<'_>> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let (device_id, epoch, doc_prefix, next_seq, last_hlc, currency): (String, i64, String, i64, i64, String) =
+            sqlx::query_as(
+                "SELECT device_id, epoch, doc_prefix, next_seq, last_hlc, base_currency FROM device_state WHERE id = 1",
+            )
+            .fetch_one(&mut *tx)
+            .await?;
+        Ok(WriteTx {
+            tx,
+            store: self,
+            user_id,
+            device_id: parse_uuid(&device_id)?,
+            device_text: device_id,
+            epoch: epoch as u32,
+            doc_prefix,
+            base_currency: currency.parse()?,
+            next_seq,
+            first_seq: next_seq,
+            last_hlc: Hlc::from_i64(last_hlc).map_err(|_| CoreError::corrupt("device HLC"))?,
+            now_ms: self.clock.now_ms(),
+        })
+    }
+
+    /// Closes both connection pools, checkpointing the WAL.
+    pub async fn close(self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+}
+
+/// Kinds of human document numbers, each with its own counter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DocKind {
+    Sale,
+    Return,
+    Order,
+    Transfer,
+}
+
+impl DocKind {
+    fn key(self) -> &'static str {
+        match self {
+            DocKind::Sale => "sale",
+            DocKind::Return => "return",
+            DocKind::Order => "order",
+            DocKind::Transfer => "transfer",
+        }
+    }
+
+    /// Letter between the device prefix and the number; sales have none.
+    fn letter(self) -> &'static str {
+        match self {
+            DocKind::Sale => "",
+            DocKind::Return => "R",
+            DocKind::Order => "O",
+            DocKind::Transfer => "T",
+        }
+    }
+}
+
+/// Codes of the rule breaches raised for a manager. Stable: stored and shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlagCode {
+    NegativeStock,
+    CountClockUncertain,
+    CreditLimitExceeded,
+    PriceBelowCost,
+}
+
+impl FlagCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlagCode::NegativeStock => "negative_stock",
+            FlagCode::CountClockUncertain => "count_clock_uncertain",
+            FlagCode::CreditLimitExceeded => "credit_limit_exceeded",
+            FlagCode::PriceBelowCost => "price_below_cost",
+        }
+    }
+}
+
+/// One write in progress: domain rows and outbox ops commit together or not
+/// at all. Dropping it without `commit` rolls everything back.
+pub(crate) struct WriteTx<'a> {
+    tx: Transaction<'static, Sqlite>,
+    store: &'a Store,
+    pub(crate) user_id: Uuid,
+    pub(crate) device_id: Uuid,
+    pub(crate) device_text: String,
+    pub(crate) epoch: u32,
+    pub(crate) doc_prefix: String,
+    pub(crate) base_currency: Currency,
+    next_seq: i64,
+    first_seq: i64,
+    last_hlc: Hlc,
+    now_ms: u64,
+}
+
+impl WriteTx<'_> {
+    /// The connection, for this write's statements.
+    pub(crate) fn conn(&mut self) -> &mut SqliteConnection {
+        &mut self.tx
+    }
+
+    pub(crate) fn now_ms(&self) -> u64 {
+        self.now_ms
+    }
+
+    /// A new UUIDv7 row id.
+    pub(crate) fn new_id(&self) -> Uuid {
+        self.store.new_id(self.now_ms)
+    }
+
+    /// The next HLC stamp of this device.
+    pub(crate) fn stamp(&mut self) -> Hlc {
+        self.last_hlc = self.last_hlc.tick(self.now_ms);
+        self.last_hlc
+    }
+
+    /// Appends `op`, stamped `hlc`, to the outbox with the next sequence number.
+    pub(crate) async fn append_op(&mut self, hlc: Hlc, op: &Op) -> Result<()> {
+        if !self.store.record_outbox {
+            return Ok(());
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let kind = op.kind();
+        let op_id = self.new_id();
+        sqlx::query(
+            "INSERT INTO outbox (seq, op_id, hlc, user_id, op_type, type_version, payload, created_ms)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(seq)
+        .bind(op_id.to_string())
+        .bind(hlc.to_i64())
+        .bind(self.user_id.to_string())
+        .bind(kind.as_str())
+        .bind(kind.current_version() as i64)
+        .bind(op.payload_json().to_string())
+        .bind(self.now_ms as i64)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// The next human number of `kind` on this device, e.g. `D01-000042`.
+    pub(crate) async fn next_number(&mut self, kind: DocKind) -> Result<String> {
+        let number: i64 = sqlx::query_scalar(
+            "INSERT INTO doc_counters (kind, next) VALUES (?, 2)
+             ON CONFLICT(kind) DO UPDATE SET next = next + 1
+             RETURNING next - 1",
+        )
+        .bind(kind.key())
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(format!(
+            "{}-{}{:06}",
+            self.doc_prefix,
+            kind.letter(),
+            number
+        ))
+    }
+
+    /// Raises a flag for a manager; the write itself goes ahead.
+    pub(crate) async fn flag(
+        &mut self,
+        code: FlagCode,
+        entity_id: Option<Uuid>,
+        detail: String,
+    ) -> Result<()> {
+        let id = self.new_id();
+        sqlx::query(
+            "INSERT INTO flags (id, code, entity_id, detail, created_ms) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(id.to_string())
+        .bind(code.as_str())
+        .bind(entity_id.map(|id| id.to_string()))
+        .bind(detail)
+        .bind(self.now_ms as i64)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Saves the device's sequence and clock, then commits.
+    pub(crate) async fn commit(mut self) -> Result<()> {
+        sqlx::query("UPDATE device_state SET next_seq = ?, last_hlc = ? WHERE id = 1")
+            .bind(self.next_seq)
+            .bind(self.last_hlc.to_i64())
+            .execute(&mut *self.tx)
+            .await?;
+        tracing::debug!(ops = self.next_seq - self.first_seq, "write committed");
+        self.tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,117 @@
+//! Users, PIN sign-in and role checks.
+
+use stockroom_core::{NewProduct, NewUser, Role};
+
+use crate::support::{eur, TestStore};
+
+#[tokio::test]
+async fn pin_sign_in_checks_the_pin() {
+    let test = TestStore::new().await;
+    let cashier = test.user("cara", Role::Cashier).await;
+    assert_eq!(cashier.role(), Role::Cashier);
+    assert_eq!(
+        test.store.sign_in("cara", "0000").await.unwrap_err().code(),
+        "bad_credentials"
+    );
+    assert_eq!(
+        test.store
+            .sign_in("nobody", "4321")
+            .await
+            .unwrap_err()
+            .code(),
+        "bad_credentials"
+    );
+}
+
+#[tokio::test]
+async fn only_one_first_owner() {
+    let test = TestStore::new().await;
+    let err = test
+        .store
+        .create_first_owner("second", "Second", "1111")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "conflict");
+}
+
+#[tokio::test]
+async fn roles_are_enforced_by_commands() {
+    let test = TestStore::new().await;
+    let cashier = test.user("cara", Role::Cashier).await;
+    let err = test
+        .store
+        .create_product(&cashier, &NewProduct::simple("X", "X", eur(1)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "forbidden");
+    let manager = test.user("max", Role::Manager).await;
+    test.store
+        .create_product(&manager, &NewProduct::simple("X", "X", eur(1)))
+        .await
+        .unwrap();
+    // A manager cannot make an owner; an owner can.
+    let owner_request = NewUser {
+        username: "o2".into(),
+        display_name: "O2".into(),
+        role: Role::Owner,
+        pin: "5555".into(),
+    };
+    assert_eq!(
+        test.store
+            .create_user(&manager, &owner_request)
+            .await
+            .unwrap_err()
+            .code(),
+        "forbidden"
+    );
+    test.store
+        .create_user(&test.owner, &owner_request)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn deactivated_users_cannot_sign_in() {
+    let test = TestStore::new().await;
+    let clerk = test.user("cara", Role::Cashier).await;
+    test.store
+        .set_user_active(&test.owner, clerk.user_id(), false)
+        .await
+        .unwrap();
+    assert_eq!(
+        test.store.sign_in("cara", "4321").await.unwrap_err().code(),
+        "bad_credentials"
+    );
+    let users = test.store.users().await.unwrap();
+    assert!(users
+        .iter()
+        .any(|user| user.username == "cara" && !user.active));
+}
+
+#[tokio::test]
+async fn a_user_changes_their_own_pin() {
+    let test = TestStore::new().await;
+    let clerk = test.user("cara", Role::Cashier).await;
+    test.store
+        .set_pin(&clerk, clerk.user_id(), "9876")
+        .await
+        .unwrap();
+    test.store.sign_in("cara", "9876").await.unwrap();
+    let other = test.user("carl", Role::Cashier).await;
+    assert_eq!(
+        test.store
+            .set_pin(&clerk, other.user_id(), "1111")
+            .await
+            .unwrap_err()
+            .code(),
+        "forbidden"
+    );
+    assert_eq!(
+        test.store
+            .set_pin(&clerk, clerk.user_id(), "12")
+            .await
+            .unwrap_err()
+            .code(),
+        "invalid_input"
+    );
+}

@@ -1,0 +1,105 @@
+//! Opening the database: WAL, migrations, device identity, forward
+//! compatibility, and outbox contents of a simple write.
+
+use stockroom_core::protocol::ops::Entity;
+use stockroom_core::protocol::Op;
+
+use crate::support::{eur, TestStore};
+
+#[tokio::test]
+async fn opens_in_wal_with_device_identity() {
+    let test = TestStore::new().await;
+    let mode = {
+        let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&test.path);
+        let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect_with(&options)
+            .await
+            .unwrap();
+        sqlx::query_scalar::<_, String>("PRAGMA journal_mode")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+    };
+    assert_eq!(mode, "wal");
+    let info = test.store.device_info().await.unwrap();
+    assert_eq!(info.epoch, 1);
+    assert_eq!(info.device_id.get_version_num(), 7);
+    let same = test.reopen().await;
+    assert_eq!(
+        same.store.device_info().await.unwrap().device_id,
+        info.device_id
+    );
+}
+
+#[tokio::test]
+async fn a_database_from_a_newer_build_still_opens() {
+    let test = TestStore::new().await;
+    // A newer build applied a migration this build does not know.
+    {
+        let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&test.path);
+        let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect_with(&options)
+            .await
+            .unwrap();
+        sqlx::query("ALTER TABLE products ADD COLUMN shelf_life_days INTEGER")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+             VALUES (29991231000000, 'from the future', 1, x'00', 0)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+    let test = test.reopen().await;
+    let product = test.product("FUT-1", 100).await;
+    assert_eq!(test.store.product(product).await.unwrap().price, eur(100));
+}
+
+#[tokio::test]
+async fn creating_a_product_writes_the_row_and_one_op_together() {
+    let test = TestStore::new().await;
+    let before = test.store.outbox_len().await.unwrap();
+    let product = test.product("SKU-1", 250).await;
+    assert_eq!(test.store.outbox_len().await.unwrap(), before + 1);
+    let pending = test.store.outbox_pending(100).await.unwrap();
+    let last = pending.last().unwrap();
+    assert_eq!(last.seq, before + 1);
+    assert_eq!(last.user_id, test.owner.user_id());
+    match &last.op {
+        Op::FieldsSet(set) => {
+            assert_eq!(set.entity, Entity::Product);
+            assert_eq!(set.row_id, product);
+            assert_eq!(set.fields["sku"], "SKU-1");
+            assert_eq!(set.fields["price_minor"], 250);
+            assert_eq!(set.fields["currency"], "EUR");
+        }
+        other => panic!("expected fields.set, got {other:?}"),
+    }
+    // Sequence numbers are contiguous from 1 and stamps strictly increase.
+    let seqs: Vec<u64> = pending.iter().map(|op| op.seq).collect();
+    assert_eq!(seqs, (1..=pending.len() as u64).collect::<Vec<_>>());
+    assert!(pending.windows(2).all(|pair| pair[0].hlc < pair[1].hlc));
+}
+
+#[tokio::test]
+async fn a_failed_write_leaves_neither_rows_nor_op() {
+    let test = TestStore::new().await;
+    test.product("DUP", 100).await;
+    let ops_before = test.store.outbox_len().await.unwrap();
+    let err = test
+        .store
+        .create_product(
+            &test.owner,
+            &stockroom_core::NewProduct::simple("DUP", "Again", eur(5)),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "conflict");
+    assert_eq!(test.store.outbox_len().await.unwrap(), ops_before);
+    assert_eq!(
+        test.count("SELECT count(*) FROM products WHERE sku = 'DUP'")
+            .await,
+        1
+    );
+}
