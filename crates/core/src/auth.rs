@@ -53,18 +53,9 @@ impl Role {
         use Permission::*;
         match self {
             Role::Owner | Role::Manager => true,
-            Role::Cashier => matches!(
-                permission,
-                Sell | Refund | CollectPayments | ManageCustomers
-            ),
-            Role::Salesperson => matches!(
-                permission,
-                Sell | TakeOrders | CollectPayments | ManageCustomers
-            ),
-            Role::Warehouse => matches!(
-                permission,
-                ReceiveStock | AdjustStock | TransferStock | CountStock
-            ),
+            Role::Cashier => matches!(permission, Sell | Refund | CollectPayments | ManageCustomers),
+            Role::Salesperson => matches!(permission, Sell | TakeOrders | CollectPayments | ManageCustomers),
+            Role::Warehouse => matches!(permission, ReceiveStock | AdjustStock | TransferStock | CountStock),
         }
     }
 }
@@ -168,12 +159,7 @@ fn check_username(username: &str) -> Result<&str> {
 
 impl Store {
     /// Creates the first user, an owner, on a database with no users yet.
-    pub async fn create_first_owner(
-        &self,
-        username: &str,
-        display_name: &str,
-        pin: &str,
-    ) -> Result<Session> {
+    pub async fn create_first_owner(&self, username: &str, display_name: &str, pin: &str) -> Result<Session> {
         let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
             .fetch_one(self.reader())
             .await?;
@@ -200,12 +186,11 @@ impl Store {
 
     /// Signs a user in with their PIN (switching users on a shared till).
     pub async fn sign_in(&self, username: &str, pin: &str) -> Result<Session> {
-        let row: Option<(String, String, String, Option<String>)> = sqlx::query_as(
-            "SELECT id, username, role, pin_hash FROM users WHERE username = ? AND active = 1",
-        )
-        .bind(username.trim())
-        .fetch_optional(self.reader())
-        .await?;
+        let row: Option<(String, String, String, Option<String>)> =
+            sqlx::query_as("SELECT id, username, role, pin_hash FROM users WHERE username = ? AND active = 1")
+                .bind(username.trim())
+                .fetch_optional(self.reader())
+                .await?;
         let Some((id, username, role, Some(pin_hash))) = row else {
             return Err(CoreError::BadCredentials);
         };
@@ -230,17 +215,11 @@ impl Store {
             });
         }
         let user_id = self.new_id(self.now_ms());
-        self.insert_user(session.user_id(), user_id, new_user)
-            .await?;
+        self.insert_user(session.user_id(), user_id, new_user).await?;
         Ok(user_id)
     }
 
-    async fn insert_user(
-        &self,
-        acting_user: Uuid,
-        user_id: Uuid,
-        new_user: &NewUser,
-    ) -> Result<()> {
+    async fn insert_user(&self, acting_user: Uuid, user_id: Uuid, new_user: &NewUser) -> Result<()> {
         let username = check_username(&new_user.username)?;
         let pin_hash = hash_pin(&new_user.pin)?;
         let mut write = self.write_as(acting_user).await?;
@@ -297,12 +276,7 @@ impl Store {
     }
 
     /// Turns a user's access off or back on (users are never deleted).
-    pub async fn set_user_active(
-        &self,
-        session: &Session,
-        user_id: Uuid,
-        active: bool,
-    ) -> Result<()> {
+    pub async fn set_user_active(&self, session: &Session, user_id: Uuid, active: bool) -> Result<()> {
         session.require(Permission::ManageUsers)?;
         let user = self
             .users()
@@ -336,11 +310,10 @@ impl Store {
 
     /// Every user, active or not, by username.
     pub async fn users(&self) -> Result<Vec<User>> {
-        let rows: Vec<(String, String, String, String, bool)> = sqlx::query_as(
-            "SELECT id, username, display_name, role, active FROM users ORDER BY username",
-        )
-        .fetch_all(self.reader())
-        .await?;
+        let rows: Vec<(String, String, String, String, bool)> =
+            sqlx::query_as("SELECT id, username, display_name, role, active FROM users ORDER BY username")
+                .fetch_all(self.reader())
+                .await?;
         rows.into_iter()
             .map(|(id, username, display_name, role, active)| {
                 Ok(User {

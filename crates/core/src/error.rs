@@ -15,10 +15,7 @@ pub enum CoreError {
     #[error("{entity} {key} already exists")]
     Conflict { entity: &'static str, key: String },
     #[error("invalid {field}: {problem}")]
-    Invalid {
-        field: &'static str,
-        problem: String,
-    },
+    Invalid { field: &'static str, problem: String },
     #[error("currency mismatch: {expected} expected, {found} given")]
     CurrencyMismatch { expected: String, found: String },
     #[error("amount out of range")]

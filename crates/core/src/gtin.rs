@@ -17,9 +17,7 @@ impl BarcodeKey {
     /// The text stored and looked up in the `barcodes` table.
     pub fn lookup_text(&self) -> &str {
         match self {
-            BarcodeKey::Gtin(code) | BarcodeKey::BadCheckDigit(code) | BarcodeKey::Other(code) => {
-                code
-            }
+            BarcodeKey::Gtin(code) | BarcodeKey::BadCheckDigit(code) | BarcodeKey::Other(code) => code,
         }
     }
 }
@@ -69,20 +67,11 @@ pub fn upc_e_to_upc_a(upc_e: &str) -> Option<String> {
             vec![body[0], body[1], body[5], 0, 0],
             vec![0, 0, body[2], body[3], body[4]],
         ),
-        3 => (
-            vec![body[0], body[1], body[2], 0, 0],
-            vec![0, 0, 0, body[3], body[4]],
-        ),
-        4 => (
-            vec![body[0], body[1], body[2], body[3], 0],
-            vec![0, 0, 0, 0, body[4]],
-        ),
+        3 => (vec![body[0], body[1], body[2], 0, 0], vec![0, 0, 0, body[3], body[4]]),
+        4 => (vec![body[0], body[1], body[2], body[3], 0], vec![0, 0, 0, 0, body[4]]),
         _ => (body[..5].to_vec(), vec![0, 0, 0, 0, body[5]]),
     };
-    let mut upc_a: Vec<u8> = std::iter::once(system)
-        .chain(manufacturer)
-        .chain(product)
-        .collect();
+    let mut upc_a: Vec<u8> = std::iter::once(system).chain(manufacturer).chain(product).collect();
     if check_digit(&upc_a) != check {
         return None;
     }
@@ -140,20 +129,14 @@ mod tests {
         assert!(is_valid_gtin("96385074"));
         assert!(is_valid_gtin("036000291452"));
         assert!(!is_valid_gtin("4006381333932"));
-        assert_eq!(
-            normalise("036000291452"),
-            BarcodeKey::Gtin("0036000291452".into())
-        );
+        assert_eq!(normalise("036000291452"), BarcodeKey::Gtin("0036000291452".into()));
         assert_eq!(
             normalise("01115304626"),
             BarcodeKey::BadCheckDigit("0001115304626".into())
         );
         assert_eq!(normalise("ABC-123"), BarcodeKey::Other("ABC-123".into()));
         assert_eq!(normalise("12345"), BarcodeKey::Other("12345".into()));
-        assert_eq!(
-            normalise("00036000291452"),
-            BarcodeKey::Gtin("0036000291452".into())
-        );
+        assert_eq!(normalise("00036000291452"), BarcodeKey::Gtin("0036000291452".into()));
     }
 
     #[test]
@@ -162,10 +145,7 @@ mod tests {
         assert_eq!(upc_e_to_upc_a("01234505").as_deref(), Some("012000003455"));
         assert_eq!(upc_e_to_upc_a("01234565").as_deref(), Some("012345000065"));
         assert_eq!(upc_e_to_upc_a("04252614").as_deref(), Some("042100005264"));
-        assert_eq!(
-            normalise_upc_e("04252614"),
-            BarcodeKey::Gtin("0042100005264".into())
-        );
+        assert_eq!(normalise_upc_e("04252614"), BarcodeKey::Gtin("0042100005264".into()));
         assert_eq!(upc_e_to_upc_a("04252615"), None);
         assert_eq!(upc_e_to_upc_a("24252614"), None);
     }

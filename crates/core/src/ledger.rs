@@ -17,11 +17,7 @@ impl WriteTx<'_> {
     /// Appends `movement` (made by `device`) to the ledger and updates the
     /// level of its product at its location. Negative stock is allowed and
     /// flagged; so are movements within clock uncertainty of a count.
-    pub(crate) async fn record_movement(
-        &mut self,
-        movement: &Movement,
-        device: &str,
-    ) -> Result<()> {
+    pub(crate) async fn record_movement(&mut self, movement: &Movement, device: &str) -> Result<()> {
         let user_id = self.user_id.to_string();
         sqlx::query(
             "INSERT INTO stock_movements (id, kind, product_id, location_id, qty_milli, hlc, hlc_device, ref_id, reason, user_id)
@@ -67,9 +63,7 @@ impl WriteTx<'_> {
                 Some((movement.qty_milli + later, stamp))
             }
         } else if stamp > count_hlc {
-            let qty = old_qty
-                .checked_add(movement.qty_milli)
-                .ok_or(CoreError::Overflow)?;
+            let qty = old_qty.checked_add(movement.qty_milli).ok_or(CoreError::Overflow)?;
             Some((qty, count_hlc))
         } else {
             None // stamped before the latest count, which already includes it
@@ -90,9 +84,7 @@ impl WriteTx<'_> {
                 self.flag(
                     FlagCode::NegativeStock,
                     Some(movement.product_id),
-                    format!(
-                        "stock of product {product} at location {location} is {qty} thousandths"
-                    ),
+                    format!("stock of product {product} at location {location} is {qty} thousandths"),
                 )
                 .await?;
             }
@@ -162,24 +154,19 @@ impl WriteTx<'_> {
 impl Store {
     /// The stock level read from the derived table.
     pub async fn stock_level(&self, product_id: Uuid, location_id: Uuid) -> Result<i64> {
-        let qty: Option<i64> = sqlx::query_scalar(
-            "SELECT qty_milli FROM stock_levels WHERE product_id = ? AND location_id = ?",
-        )
-        .bind(product_id.to_string())
-        .bind(location_id.to_string())
-        .fetch_optional(self.reader())
-        .await?;
+        let qty: Option<i64> =
+            sqlx::query_scalar("SELECT qty_milli FROM stock_levels WHERE product_id = ? AND location_id = ?")
+                .bind(product_id.to_string())
+                .bind(location_id.to_string())
+                .fetch_optional(self.reader())
+                .await?;
         Ok(qty.unwrap_or(0))
     }
 
     /// The stock level computed from the ledger alone (latest count plus the
     /// movements stamped after it). Equal to [`Store::stock_level`] always;
     /// the sync engine and tests use it as the definition.
-    pub async fn stock_level_from_ledger(
-        &self,
-        product_id: Uuid,
-        location_id: Uuid,
-    ) -> Result<i64> {
+    pub async fn stock_level_from_ledger(&self, product_id: Uuid, location_id: Uuid) -> Result<i64> {
         let qty: i64 = sqlx::query_scalar(
             "WITH latest AS (
                  SELECT qty_milli, hlc FROM stock_movements

@@ -41,9 +41,7 @@ impl LocationKind {
         LocationKind::ALL
             .into_iter()
             .find(|kind| kind.as_str() == name)
-            .ok_or_else(|| {
-                CoreError::invalid("location kind", format!("{name:?} is not a location kind"))
-            })
+            .ok_or_else(|| CoreError::invalid("location kind", format!("{name:?} is not a location kind")))
     }
 }
 
@@ -91,20 +89,11 @@ impl Store {
     }
 
     /// Renames, re-parents or archives a location.
-    pub async fn set_location_active(
-        &self,
-        session: &Session,
-        id: Uuid,
-        active: bool,
-    ) -> Result<()> {
+    pub async fn set_location_active(&self, session: &Session, id: Uuid, active: bool) -> Result<()> {
         session.require(Permission::ManageLocations)?;
         let mut write = self.write(session).await?;
         write
-            .update_fields(
-                Entity::Location,
-                id,
-                &[("active", FieldValue::Bool(active))],
-            )
+            .update_fields(Entity::Location, id, &[("active", FieldValue::Bool(active))])
             .await?;
         write.commit().await
     }

@@ -19,8 +19,8 @@ impl Currency {
     /// Digits after the decimal point in this currency's minor unit.
     pub fn exponent(&self) -> u32 {
         match self.as_str() {
-            "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF"
-            | "UGX" | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+            "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX" | "UYI" | "VND"
+            | "VUV" | "XAF" | "XOF" | "XPF" => 0,
             "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
             _ => 2,
         }
@@ -69,19 +69,13 @@ impl Money {
 
     pub fn checked_add(self, other: Money) -> Result<Money> {
         self.same_currency(other)?;
-        let minor = self
-            .minor
-            .checked_add(other.minor)
-            .ok_or(CoreError::Overflow)?;
+        let minor = self.minor.checked_add(other.minor).ok_or(CoreError::Overflow)?;
         Ok(Money::new(minor, self.currency))
     }
 
     pub fn checked_sub(self, other: Money) -> Result<Money> {
         self.same_currency(other)?;
-        let minor = self
-            .minor
-            .checked_sub(other.minor)
-            .ok_or(CoreError::Overflow)?;
+        let minor = self.minor.checked_sub(other.minor).ok_or(CoreError::Overflow)?;
         Ok(Money::new(minor, self.currency))
     }
 
@@ -98,8 +92,7 @@ impl Money {
 
     /// Parses a decimal text like `"2.55"` in the currency's minor unit.
     pub fn parse(text: &str, currency: Currency) -> Result<Money> {
-        let minor = parse_scaled(text, currency.exponent())
-            .map_err(|problem| CoreError::invalid("amount", problem))?;
+        let minor = parse_scaled(text, currency.exponent()).map_err(|problem| CoreError::invalid("amount", problem))?;
         Ok(Money::new(minor, currency))
     }
 
@@ -210,9 +203,7 @@ pub(crate) fn parse_scaled(text: &str, exponent: u32) -> std::result::Result<i64
     let whole_value: i64 = if whole.is_empty() {
         0
     } else {
-        whole
-            .parse()
-            .map_err(|_| format!("{text:?} is too large"))?
+        whole.parse().map_err(|_| format!("{text:?} is too large"))?
     };
     let fraction_value: i64 = if fraction.is_empty() {
         0
@@ -263,10 +254,7 @@ mod tests {
         assert!(Money::parse("abc", eur()).is_err());
         assert!(Money::parse("", eur()).is_err());
         assert_eq!(Money::new(-1234, eur()).to_string(), "-12.34 EUR");
-        assert_eq!(
-            Money::new(5, "KWD".parse().unwrap()).to_string(),
-            "0.005 KWD"
-        );
+        assert_eq!(Money::new(5, "KWD".parse().unwrap()).to_string(), "0.005 KWD");
     }
 
     #[test]
@@ -276,9 +264,7 @@ mod tests {
         let yen = usd.convert("JPY".parse().unwrap(), 150_250_000).unwrap();
         assert_eq!(yen.minor, 1503);
         // 1 EUR = 0.305 KWD -> 2.00 EUR = 0.610 KWD.
-        let kwd = Money::new(200, eur())
-            .convert("KWD".parse().unwrap(), 305_000)
-            .unwrap();
+        let kwd = Money::new(200, eur()).convert("KWD".parse().unwrap(), 305_000).unwrap();
         assert_eq!(kwd.minor, 610);
     }
 

@@ -18,24 +18,22 @@ impl Store {
         .fetch_all(self.reader())
         .await?;
         rows.into_iter()
-            .map(
-                |(seq, op_id, hlc, user_id, op_type, type_version, payload)| {
-                    let payload: serde_json::Value = serde_json::from_str(&payload)
-                        .map_err(|_| CoreError::corrupt(format!("outbox op {seq}")))?;
-                    let op = Op::from_parts(&op_type, payload)
-                        .map_err(|_| CoreError::corrupt(format!("outbox op {seq}")))?;
-                    Ok(OpEnvelope {
-                        op_id: parse_uuid(&op_id)?,
-                        device_id: device.device_id,
-                        epoch: device.epoch,
-                        seq: seq as u64,
-                        hlc: Hlc::from_i64(hlc).map_err(|_| CoreError::corrupt("outbox HLC"))?,
-                        user_id: parse_uuid(&user_id)?,
-                        type_version: type_version as u32,
-                        op,
-                    })
-                },
-            )
+            .map(|(seq, op_id, hlc, user_id, op_type, type_version, payload)| {
+                let payload: serde_json::Value =
+                    serde_json::from_str(&payload).map_err(|_| CoreError::corrupt(format!("outbox op {seq}")))?;
+                let op =
+                    Op::from_parts(&op_type, payload).map_err(|_| CoreError::corrupt(format!("outbox op {seq}")))?;
+                Ok(OpEnvelope {
+                    op_id: parse_uuid(&op_id)?,
+                    device_id: device.device_id,
+                    epoch: device.epoch,
+                    seq: seq as u64,
+                    hlc: Hlc::from_i64(hlc).map_err(|_| CoreError::corrupt("outbox HLC"))?,
+                    user_id: parse_uuid(&user_id)?,
+                    type_version: type_version as u32,
+                    op,
+                })
+            })
             .collect()
     }
 

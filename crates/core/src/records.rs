@@ -25,9 +25,7 @@ impl FieldValue {
             FieldValue::Text(text) => text.clone().map(Value::String).unwrap_or(Value::Null),
             FieldValue::Int(number) => Value::from(*number),
             FieldValue::Bool(flag) => Value::Bool(*flag),
-            FieldValue::Id(id) => id
-                .map(|id| Value::String(id.to_string()))
-                .unwrap_or(Value::Null),
+            FieldValue::Id(id) => id.map(|id| Value::String(id.to_string())).unwrap_or(Value::Null),
         }
     }
 
@@ -102,13 +100,8 @@ impl WriteTx<'_> {
             query = value.bind(query);
         }
         let device = self.device_text.clone();
-        query
-            .bind(hlc.to_i64())
-            .bind(device)
-            .execute(self.conn())
-            .await?;
-        self.append_op(hlc, &fields_op(entity, row_id, fields))
-            .await?;
+        query.bind(hlc.to_i64()).bind(device).execute(self.conn()).await?;
+        self.append_op(hlc, &fields_op(entity, row_id, fields)).await?;
         Ok(hlc)
     }
 
@@ -124,10 +117,7 @@ impl WriteTx<'_> {
             return Err(CoreError::invalid("fields", "nothing to change"));
         }
         let hlc = self.stamp();
-        let assignments: Vec<String> = fields
-            .iter()
-            .map(|(name, _)| format!("{name} = ?"))
-            .collect();
+        let assignments: Vec<String> = fields.iter().map(|(name, _)| format!("{name} = ?")).collect();
         let sql = format!(
             "UPDATE {} SET {} WHERE id = ?",
             table_of(entity),
@@ -159,8 +149,7 @@ impl WriteTx<'_> {
             .execute(self.conn())
             .await?;
         }
-        self.append_op(hlc, &fields_op(entity, row_id, fields))
-            .await?;
+        self.append_op(hlc, &fields_op(entity, row_id, fields)).await?;
         Ok(hlc)
     }
 }

@@ -52,8 +52,7 @@ impl Default for StoreOptions {
         StoreOptions {
             durability: Durability::Full,
             doc_prefix: "D01".to_string(),
-            base_currency: Currency::from_str("EUR")
-                .unwrap_or_else(|_| unreachable!("EUR is a valid code")),
+            base_currency: Currency::from_str("EUR").unwrap_or_else(|_| unreachable!("EUR is a valid code")),
             read_connections: 4,
             record_outbox: true,
         }
@@ -342,32 +341,20 @@ impl WriteTx<'_> {
         .bind(kind.key())
         .fetch_one(&mut *self.tx)
         .await?;
-        Ok(format!(
-            "{}-{}{:06}",
-            self.doc_prefix,
-            kind.letter(),
-            number
-        ))
+        Ok(format!("{}-{}{:06}", self.doc_prefix, kind.letter(), number))
     }
 
     /// Raises a flag for a manager; the write itself goes ahead.
-    pub(crate) async fn flag(
-        &mut self,
-        code: FlagCode,
-        entity_id: Option<Uuid>,
-        detail: String,
-    ) -> Result<()> {
+    pub(crate) async fn flag(&mut self, code: FlagCode, entity_id: Option<Uuid>, detail: String) -> Result<()> {
         let id = self.new_id();
-        sqlx::query(
-            "INSERT INTO flags (id, code, entity_id, detail, created_ms) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(id.to_string())
-        .bind(code.as_str())
-        .bind(entity_id.map(|id| id.to_string()))
-        .bind(detail)
-        .bind(self.now_ms as i64)
-        .execute(&mut *self.tx)
-        .await?;
+        sqlx::query("INSERT INTO flags (id, code, entity_id, detail, created_ms) VALUES (?, ?, ?, ?, ?)")
+            .bind(id.to_string())
+            .bind(code.as_str())
+            .bind(entity_id.map(|id| id.to_string()))
+            .bind(detail)
+            .bind(self.now_ms as i64)
+            .execute(&mut *self.tx)
+            .await?;
         Ok(())
     }
 

@@ -11,9 +11,7 @@ const COUNTER_BITS: u32 = 16;
 const COUNTER_MAX: u32 = (1 << COUNTER_BITS) - 1;
 
 /// One HLC reading: wall milliseconds (Unix epoch) and a logical counter.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[serde(into = "i64", try_from = "i64")]
 pub struct Hlc {
     millis: u64,

@@ -178,9 +178,7 @@ impl MovementKind {
     }
 
     pub fn parse(name: &str) -> Option<MovementKind> {
-        MovementKind::ALL
-            .into_iter()
-            .find(|kind| kind.as_str() == name)
+        MovementKind::ALL.into_iter().find(|kind| kind.as_str() == name)
     }
 }
 
@@ -257,9 +255,7 @@ impl PaymentMethod {
     }
 
     pub fn parse(name: &str) -> Option<PaymentMethod> {
-        PaymentMethod::ALL
-            .into_iter()
-            .find(|method| method.as_str() == name)
+        PaymentMethod::ALL.into_iter().find(|method| method.as_str() == name)
     }
 }
 

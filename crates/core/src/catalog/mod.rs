@@ -92,10 +92,7 @@ impl NewProduct {
             ),
             ("unit", FieldValue::Text(Some(self.unit.trim().to_string()))),
             ("category_id", FieldValue::Id(self.category_id)),
-            (
-                "currency",
-                FieldValue::Text(Some(self.price.currency.to_string())),
-            ),
+            ("currency", FieldValue::Text(Some(self.price.currency.to_string()))),
             ("cost_minor", FieldValue::Int(self.cost.minor)),
             ("price_minor", FieldValue::Int(self.price.minor)),
             ("tax_rate_bp", FieldValue::Int(i64::from(self.tax_rate_bp))),
@@ -146,11 +143,10 @@ impl WriteTx<'_> {
     /// Inserts a product inside a larger write (creation, import).
     pub(crate) async fn insert_product(&mut self, product: &NewProduct) -> Result<Uuid> {
         product.validate()?;
-        let duplicate: Option<String> =
-            sqlx::query_scalar("SELECT id FROM products WHERE sku = ? AND active = 1")
-                .bind(product.sku.trim())
-                .fetch_optional(self.conn())
-                .await?;
+        let duplicate: Option<String> = sqlx::query_scalar("SELECT id FROM products WHERE sku = ? AND active = 1")
+            .bind(product.sku.trim())
+            .fetch_optional(self.conn())
+            .await?;
         if duplicate.is_some() {
             return Err(CoreError::Conflict {
                 entity: "product SKU",
@@ -158,8 +154,7 @@ impl WriteTx<'_> {
             });
         }
         let id = self.new_id();
-        self.insert_record(Entity::Product, id, &product.fields())
-            .await?;
+        self.insert_record(Entity::Product, id, &product.fields()).await?;
         Ok(id)
     }
 }
@@ -182,7 +177,6 @@ impl Store {
             .bind(id.to_string())
             .fetch_optional(self.reader())
             .await?;
-        row.ok_or_else(|| CoreError::not_found("product", id))?
-            .try_into()
+        row.ok_or_else(|| CoreError::not_found("product", id))?.try_into()
     }
 }

@@ -14,11 +14,7 @@ async fn pin_sign_in_checks_the_pin() {
         "bad_credentials"
     );
     assert_eq!(
-        test.store
-            .sign_in("nobody", "4321")
-            .await
-            .unwrap_err()
-            .code(),
+        test.store.sign_in("nobody", "4321").await.unwrap_err().code(),
         "bad_credentials"
     );
 }
@@ -64,10 +60,7 @@ async fn roles_are_enforced_by_commands() {
             .code(),
         "forbidden"
     );
-    test.store
-        .create_user(&test.owner, &owner_request)
-        .await
-        .unwrap();
+    test.store.create_user(&test.owner, &owner_request).await.unwrap();
 }
 
 #[tokio::test]
@@ -83,19 +76,14 @@ async fn deactivated_users_cannot_sign_in() {
         "bad_credentials"
     );
     let users = test.store.users().await.unwrap();
-    assert!(users
-        .iter()
-        .any(|user| user.username == "cara" && !user.active));
+    assert!(users.iter().any(|user| user.username == "cara" && !user.active));
 }
 
 #[tokio::test]
 async fn a_user_changes_their_own_pin() {
     let test = TestStore::new().await;
     let clerk = test.user("cara", Role::Cashier).await;
-    test.store
-        .set_pin(&clerk, clerk.user_id(), "9876")
-        .await
-        .unwrap();
+    test.store.set_pin(&clerk, clerk.user_id(), "9876").await.unwrap();
     test.store.sign_in("cara", "9876").await.unwrap();
     let other = test.user("carl", Role::Cashier).await;
     assert_eq!(

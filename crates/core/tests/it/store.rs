@@ -24,10 +24,7 @@ async fn opens_in_wal_with_device_identity() {
     assert_eq!(info.epoch, 1);
     assert_eq!(info.device_id.get_version_num(), 7);
     let same = test.reopen().await;
-    assert_eq!(
-        same.store.device_info().await.unwrap().device_id,
-        info.device_id
-    );
+    assert_eq!(same.store.device_info().await.unwrap().device_id, info.device_id);
 }
 
 #[tokio::test]
@@ -89,17 +86,10 @@ async fn a_failed_write_leaves_neither_rows_nor_op() {
     let ops_before = test.store.outbox_len().await.unwrap();
     let err = test
         .store
-        .create_product(
-            &test.owner,
-            &stockroom_core::NewProduct::simple("DUP", "Again", eur(5)),
-        )
+        .create_product(&test.owner, &stockroom_core::NewProduct::simple("DUP", "Again", eur(5)))
         .await
         .unwrap_err();
     assert_eq!(err.code(), "conflict");
     assert_eq!(test.store.outbox_len().await.unwrap(), ops_before);
-    assert_eq!(
-        test.count("SELECT count(*) FROM products WHERE sku = 'DUP'")
-            .await,
-        1
-    );
+    assert_eq!(test.count("SELECT count(*) FROM products WHERE sku = 'DUP'").await, 1);
 }

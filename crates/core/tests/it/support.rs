@@ -107,10 +107,7 @@ impl TestStore {
         let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect_with(&options)
             .await
             .expect("connect");
-        sqlx::query_scalar(sql)
-            .fetch_one(&mut conn)
-            .await
-            .expect("count query")
+        sqlx::query_scalar(sql).fetch_one(&mut conn).await.expect("count query")
     }
 }
 
