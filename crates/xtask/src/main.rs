@@ -1,1 +1,93 @@
-fn main() {}
+//! Stockroom's one entry point for checks: `cargo xtask ci` runs formatting,
+//! clippy with warnings as errors, the source tidiness rules, and all tests.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+/// Longest source file allowed before it must be split by responsibility.
+const MAX_LINES: usize = 800;
+
+fn main() -> Result<()> {
+    let task = std::env::args().nth(1).unwrap_or_default();
+    let root = workspace_root();
+    match task.as_str() {
+        "ci" => {
+            run(&root, "cargo", &["fmt", "--all", "--check"])?;
+            run(
+                &root,
+                "cargo",
+                &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"],
+            )?;
+            tidy(&root)?;
+            run(&root, "cargo", &["nextest", "run", "--workspace", "--locked", "--no-fail-fast"])?;
+            run(&root, "cargo", &["test", "--workspace", "--locked", "--doc"])?;
+            eprintln!("xtask: all checks passed");
+            Ok(())
+        }
+        "tidy" => tidy(&root),
+        _ => bail!("usage: cargo xtask <ci|tidy>"),
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap_or_else(|_| PathBuf::from("."))
+}
+
+fn run(root: &Path, program: &str, args: &[&str]) -> Result<()> {
+    eprintln!("xtask: {program} {}", args.join(" "));
+    let status = Command::new(program)
+        .args(args)
+        .current_dir(root)
+        .status()
+        .with_context(|| format!("starting {program}"))?;
+    if !status.success() {
+        bail!("{program} {} failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
+/// Every Rust file opens with a `//!` line saying what it owns, and none
+/// grows past [`MAX_LINES`].
+fn tidy(root: &Path) -> Result<()> {
+    let mut problems = Vec::new();
+    let mut files = Vec::new();
+    for folder in ["crates", "src-tauri"] {
+        collect_rust_files(&root.join(folder), &mut files)?;
+    }
+    for file in &files {
+        let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+        let shown = file.strip_prefix(root).unwrap_or(file).display();
+        if !text.starts_with("//!") {
+            problems.push(format!("{shown}: does not open with a `//!` line"));
+        }
+        let n_lines = text.lines().count();
+        if n_lines > MAX_LINES {
+            problems.push(format!("{shown}: {n_lines} lines (limit {MAX_LINES})"));
+        }
+    }
+    if !problems.is_empty() {
+        bail!("tidy:\n  {}", problems.join("\n  "));
+    }
+    eprintln!("xtask: tidy ok ({} files)", files.len());
+    Ok(())
+}
+
+fn collect_rust_files(folder: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
+    if !folder.exists() {
+        return Ok(());
+    }
+    for entry in std::fs::read_dir(folder)? {
+        let path = entry?.path();
+        let name = path.file_name().and_then(|name| name.to_str()).unwrap_or_default();
+        if path.is_dir() {
+            if name != "target" && name != "gen" {
+                collect_rust_files(&path, files)?;
+            }
+        } else if name.ends_with(".rs") {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
