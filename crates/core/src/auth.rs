@@ -76,6 +76,8 @@ pub enum Permission {
     TakeOrders,
     CollectPayments,
     ImportExport,
+    /// Marking a manager's flag (negative stock, clock doubt) as dealt with.
+    ResolveFlags,
 }
 
 /// A signed-in user on this device. Made only by signing in, so holding one

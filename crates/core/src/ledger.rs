@@ -1,6 +1,7 @@
 //! The stock ledger's one write path: append a movement and keep the derived
 //! stock level in step. A count is a reset point: the level is the latest
 //! count plus the movements stamped after it, whatever order rows arrive in.
+//! "Latest" is by HLC, ties broken by device id, then by movement id.
 
 use stockroom_protocol::ops::{Movement, MovementKind};
 use stockroom_protocol::Hlc;
@@ -16,12 +17,15 @@ pub const COUNT_CLOCK_UNCERTAINTY_MS: u64 = 120_000;
 impl WriteTx<'_> {
     /// Appends `movement` (made by `device`) to the ledger and updates the
     /// level of its product at its location. Negative stock is allowed and
-    /// flagged; so are movements within clock uncertainty of a count.
+    /// flagged; so are movements within clock uncertainty of a count. The
+    /// ledger is a set by id: a movement already recorded (sync delivering it
+    /// again) changes nothing.
     pub(crate) async fn record_movement(&mut self, movement: &Movement, device: &str) -> Result<()> {
         let user_id = self.user_id.to_string();
-        sqlx::query(
+        let inserted = sqlx::query(
             "INSERT INTO stock_movements (id, kind, product_id, location_id, qty_milli, hlc, hlc_device, ref_id, reason, user_id)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT(id) DO NOTHING",
         )
         .bind(movement.id.to_string())
         .bind(movement.kind.as_str())
@@ -34,7 +38,11 @@ impl WriteTx<'_> {
         .bind(movement.reason.as_deref())
         .bind(user_id)
         .execute(self.conn())
-        .await?;
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            return Ok(());
+        }
 
         let product = movement.product_id.to_string();
         let location = movement.location_id.to_string();
@@ -48,7 +56,18 @@ impl WriteTx<'_> {
         let stamp = movement.hlc.to_i64();
 
         let new_level = if movement.kind == MovementKind::Count {
-            if stamp <= count_hlc {
+            // The latest count, this one included. Comparing stamps alone
+            // would let the first of two equally stamped counts win, so the
+            // level would depend on arrival order.
+            let latest: String = sqlx::query_scalar(
+                "SELECT id FROM stock_movements WHERE product_id = ? AND location_id = ? AND kind = 'count'
+                 ORDER BY hlc DESC, hlc_device DESC, id DESC LIMIT 1",
+            )
+            .bind(&product)
+            .bind(&location)
+            .fetch_one(self.conn())
+            .await?;
+            if latest != movement.id.to_string() {
                 None // an older count: kept in the ledger, the level stands
             } else {
                 let later: i64 = sqlx::query_scalar(
@@ -60,7 +79,8 @@ impl WriteTx<'_> {
                 .bind(stamp)
                 .fetch_one(self.conn())
                 .await?;
-                Some((movement.qty_milli + later, stamp))
+                let qty = movement.qty_milli.checked_add(later).ok_or(CoreError::Overflow)?;
+                Some((qty, stamp))
             }
         } else if stamp > count_hlc {
             let qty = old_qty.checked_add(movement.qty_milli).ok_or(CoreError::Overflow)?;
@@ -171,7 +191,7 @@ impl Store {
             "WITH latest AS (
                  SELECT qty_milli, hlc FROM stock_movements
                  WHERE product_id = ?1 AND location_id = ?2 AND kind = 'count'
-                 ORDER BY hlc DESC LIMIT 1)
+                 ORDER BY hlc DESC, hlc_device DESC, id DESC LIMIT 1)
              SELECT coalesce((SELECT qty_milli FROM latest), 0)
                   + coalesce((SELECT sum(qty_milli) FROM stock_movements
                               WHERE product_id = ?1 AND location_id = ?2 AND kind != 'count'

@@ -12,6 +12,7 @@ pub mod locations;
 pub mod money;
 pub mod outbox;
 mod records;
+pub mod stock;
 pub mod store;
 
 pub use auth::{NewUser, Permission, Role, Session, User};
@@ -20,5 +21,9 @@ pub use error::{CoreError, Result};
 pub use ids::{Clock, IdSource, ManualClock, RandomIds, SeededIds, SystemClock};
 pub use locations::{Location, LocationKind};
 pub use money::{Currency, Money, Qty};
+pub use stock::{
+    CountLine, CountSession, CountStatus, Flag, LocationStock, ProductQty, ProductStock, StockMovement, Transfer,
+    TransferLine,
+};
 pub use stockroom_protocol as protocol;
 pub use store::{DeviceInfo, Durability, FlagCode, Store, StoreOptions};

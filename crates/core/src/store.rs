@@ -219,6 +219,8 @@ impl Store {
 
 /// Kinds of human document numbers, each with its own counter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+// Sales, returns and orders number their documents once those commands land.
+#[allow(dead_code)]
 pub(crate) enum DocKind {
     Sale,
     Return,
@@ -257,6 +259,17 @@ pub enum FlagCode {
 }
 
 impl FlagCode {
+    pub const ALL: [FlagCode; 4] = [
+        FlagCode::NegativeStock,
+        FlagCode::CountClockUncertain,
+        FlagCode::CreditLimitExceeded,
+        FlagCode::PriceBelowCost,
+    ];
+
+    pub fn parse(code: &str) -> Option<FlagCode> {
+        FlagCode::ALL.into_iter().find(|flag_code| flag_code.as_str() == code)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             FlagCode::NegativeStock => "negative_stock",
@@ -269,6 +282,9 @@ impl FlagCode {
 
 /// One write in progress: domain rows and outbox ops commit together or not
 /// at all. Dropping it without `commit` rolls everything back.
+// Device id, epoch and base currency are for the commands still to come
+// (sales, sync apply); the stock commands do not read them.
+#[allow(dead_code)]
 pub(crate) struct WriteTx<'a> {
     tx: Transaction<'static, Sqlite>,
     store: &'a Store,
