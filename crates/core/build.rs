@@ -1,0 +1,6 @@
+//! Rebuilds the core when a device migration is added or changed, so the
+//! embedded migrations are never stale.
+
+fn main() {
+    println!("cargo:rerun-if-changed=../../migrations/device");
+}
