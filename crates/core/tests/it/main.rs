@@ -4,4 +4,10 @@
 mod support;
 
 mod auth;
+mod customers;
+mod orders;
+mod price_lists;
+mod returns;
+mod sales;
+mod shop;
 mod store;
