@@ -1,6 +1,7 @@
 //! The core's one error type, with stable codes for the IPC boundary.
 
 use crate::auth::{Permission, Role};
+use crate::money::Money;
 
 /// Everything a core command can fail with. `code()` is stable and is what
 /// crosses IPC; the `Display` text is for logs and developers.
@@ -18,6 +19,10 @@ pub enum CoreError {
     Invalid { field: &'static str, problem: String },
     #[error("currency mismatch: {expected} expected, {found} given")]
     CurrencyMismatch { expected: String, found: String },
+    /// The payments of a sale, converted into its currency, fall short: the
+    /// clerk is shown what is missing.
+    #[error("payments of {paid} do not cover the total of {total}: {missing} missing")]
+    Underpaid { total: Money, paid: Money, missing: Money },
     #[error("amount out of range")]
     Overflow,
     #[error("import failed at line {line}: {problem}")]
@@ -40,7 +45,7 @@ impl CoreError {
             CoreError::BadCredentials => "bad_credentials",
             CoreError::NotFound { .. } => "not_found",
             CoreError::Conflict { .. } => "conflict",
-            CoreError::Invalid { .. } => "invalid_input",
+            CoreError::Invalid { .. } | CoreError::Underpaid { .. } => "invalid_input",
             CoreError::CurrencyMismatch { .. } => "currency_mismatch",
             CoreError::Overflow => "overflow",
             CoreError::Import { .. } => "import_failed",

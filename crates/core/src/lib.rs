@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod catalog;
+pub mod customers;
 pub mod error;
 pub mod gtin;
 pub mod ids;
@@ -12,18 +13,27 @@ pub mod locations;
 pub mod money;
 pub mod outbox;
 mod records;
+pub mod sales;
 pub mod stock;
 pub mod store;
 
 pub use auth::{NewUser, Permission, Role, Session, User};
+pub use catalog::price_lists::{NewPriceList, PriceList, PriceListEntry, PriceListPatch};
 pub use catalog::{NewProduct, Product};
+pub use customers::{AccountStatementLine, Customer, CustomerPatch, CustomerPayment, NewCustomer};
 pub use error::{CoreError, Result};
 pub use ids::{Clock, IdSource, ManualClock, RandomIds, SeededIds, SystemClock};
 pub use locations::{Location, LocationKind};
 pub use money::{Currency, Money, Qty};
+pub use sales::{
+    Discount, OrderLineView, OrderStatus, OrderSummary, PaymentRequest, Receipt, ReceiptLine, ReceiptPayment,
+    ReturnLineRequest, ReturnReceipt, ReturnRequest, ReturnedLine, SaleLineRequest, SaleRequest, SaleSummary,
+    SalesOrder,
+};
 pub use stock::{
     CountLine, CountSession, CountStatus, Flag, LocationStock, ProductQty, ProductStock, StockMovement, Transfer,
     TransferLine,
 };
 pub use stockroom_protocol as protocol;
+pub use stockroom_protocol::ops::{AccountEntryKind, PaymentMethod};
 pub use store::{DeviceInfo, Durability, FlagCode, Store, StoreOptions};

@@ -188,19 +188,16 @@ impl Store {
 
     pub(crate) async fn write_as(&self, user_id: Uuid) -> Result<WriteTx<'_>> {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        let (device_id, epoch, doc_prefix, next_seq, last_hlc, currency): (String, i64, String, i64, i64, String) =
-            sqlx::query_as(
-                "SELECT device_id, epoch, doc_prefix, next_seq, last_hlc, base_currency FROM device_state WHERE id = 1",
-            )
-            .fetch_one(&mut *tx)
-            .await?;
+        let (device_id, doc_prefix, next_seq, last_hlc, currency): (String, String, i64, i64, String) = sqlx::query_as(
+            "SELECT device_id, doc_prefix, next_seq, last_hlc, base_currency FROM device_state WHERE id = 1",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
         Ok(WriteTx {
             tx,
             store: self,
             user_id,
-            device_id: parse_uuid(&device_id)?,
             device_text: device_id,
-            epoch: epoch as u32,
             doc_prefix,
             base_currency: currency.parse()?,
             next_seq,
@@ -220,7 +217,6 @@ impl Store {
 /// Kinds of human document numbers, each with its own counter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 // Sales, returns and orders number their documents once those commands land.
-#[allow(dead_code)]
 pub(crate) enum DocKind {
     Sale,
     Return,
@@ -284,14 +280,11 @@ impl FlagCode {
 /// at all. Dropping it without `commit` rolls everything back.
 // Device id, epoch and base currency are for the commands still to come
 // (sales, sync apply); the stock commands do not read them.
-#[allow(dead_code)]
 pub(crate) struct WriteTx<'a> {
     tx: Transaction<'static, Sqlite>,
     store: &'a Store,
     pub(crate) user_id: Uuid,
-    pub(crate) device_id: Uuid,
     pub(crate) device_text: String,
-    pub(crate) epoch: u32,
     pub(crate) doc_prefix: String,
     pub(crate) base_currency: Currency,
     next_seq: i64,

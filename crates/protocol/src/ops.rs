@@ -213,16 +213,22 @@ pub struct TransferHeader {
     pub number: String,
 }
 
+/// One line of a sale. Prices exclude tax: `total = qty × unit price −
+/// discount + tax`, each rounded to the minor unit.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SaleLine {
     pub id: Uuid,
     pub line_no: u32,
     pub product_id: Uuid,
     pub qty_milli: i64,
+    /// Excluding tax.
     pub unit_price_minor: i64,
+    /// The line's own discount plus its share of the whole-sale discount.
     pub discount_minor: i64,
     pub tax_rate_bp: u32,
+    /// Tax on the line's amount after discounts.
     pub tax_minor: i64,
+    /// What the customer pays for the line, tax included.
     pub total_minor: i64,
 }
 

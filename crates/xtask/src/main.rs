@@ -18,10 +18,22 @@ fn main() -> Result<()> {
             run(
                 &root,
                 "cargo",
-                &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"],
+                &[
+                    "clippy",
+                    "--workspace",
+                    "--all-targets",
+                    "--locked",
+                    "--",
+                    "-D",
+                    "warnings",
+                ],
             )?;
             tidy(&root)?;
-            run(&root, "cargo", &["nextest", "run", "--workspace", "--locked", "--no-fail-fast"])?;
+            run(
+                &root,
+                "cargo",
+                &["nextest", "run", "--workspace", "--locked", "--no-fail-fast"],
+            )?;
             run(&root, "cargo", &["test", "--workspace", "--locked", "--doc"])?;
             eprintln!("xtask: all checks passed");
             Ok(())
@@ -32,7 +44,10 @@ fn main() -> Result<()> {
 }
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap_or_else(|_| PathBuf::from("."))
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap_or_else(|_| PathBuf::from("."))
 }
 
 fn run(root: &Path, program: &str, args: &[&str]) -> Result<()> {

@@ -1,6 +1,8 @@
 //! The catalog: products (this file), and in submodules their barcodes,
 //! categories, price lists, search, and CSV import/export.
 
+pub mod price_lists;
+
 use sqlx::FromRow;
 use stockroom_protocol::ops::Entity;
 use uuid::Uuid;

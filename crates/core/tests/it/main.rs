@@ -4,5 +4,11 @@
 mod support;
 
 mod auth;
+mod customers;
+mod orders;
+mod price_lists;
+mod returns;
+mod sales;
+mod shop;
 mod stock;
 mod store;
