@@ -26,9 +26,9 @@ pub use ids::{Clock, IdSource, ManualClock, RandomIds, SeededIds, SystemClock};
 pub use locations::{Location, LocationKind};
 pub use money::{Currency, Money, Qty};
 pub use sales::{
-    Discount, OrderLineView, OrderStatus, OrderSummary, PaymentRequest, Receipt, ReceiptLine, ReceiptPayment,
-    ReturnLineRequest, ReturnReceipt, ReturnRequest, ReturnedLine, SaleLineRequest, SaleRequest, SaleSummary,
-    SalesOrder,
+    Discount, OrderLineView, OrderStatus, OrderSummary, PaymentRequest, QuoteLine, Receipt, ReceiptLine,
+    ReceiptPayment, ReturnLineRequest, ReturnReceipt, ReturnRequest, ReturnedLine, SaleLineRequest, SaleQuote,
+    SaleRequest, SaleSummary, SalesOrder,
 };
 pub use stock::{
     CountLine, CountSession, CountStatus, Flag, LocationStock, ProductQty, ProductStock, StockMovement, Transfer,

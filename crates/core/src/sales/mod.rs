@@ -18,7 +18,7 @@ use crate::money::{Currency, Money, Qty};
 use crate::store::Store;
 
 pub use orders::{OrderLineView, OrderStatus, OrderSummary, SalesOrder};
-pub use pos::{SaleLineRequest, SaleRequest};
+pub use pos::{QuoteLine, SaleLineRequest, SaleQuote, SaleRequest};
 pub use pricing::{Discount, PaymentRequest, SAME_CURRENCY_RATE_MICROS};
 pub use returns::{ReturnLineRequest, ReturnReceipt, ReturnRequest, ReturnedLine};
 

@@ -4,6 +4,7 @@
 //! stock, a price below cost or a customer over their credit limit raise
 //! flags for a manager, never a refusal.
 
+use sqlx::SqliteConnection;
 use stockroom_protocol::ops::{
     AccountEntry, AccountEntryKind, MovementKind, Payment, PaymentMethod, SaleCompleted, SaleLine,
 };
@@ -12,10 +13,10 @@ use uuid::Uuid;
 
 use crate::auth::{Permission, Session};
 use crate::catalog::price_lists::price_for_in;
-use crate::customers::{balance_in, customer_in};
+use crate::customers::{balance_in, customer_in, Customer};
 use crate::error::{CoreError, Result};
-use crate::money::{line_amount, Money, Qty};
-use crate::sales::pricing::{sale_amounts, settle, Discount, LineInput, PaymentRequest};
+use crate::money::{line_amount, Currency, Money, Qty};
+use crate::sales::pricing::{sale_amounts, settle, Discount, LineInput, PaymentRequest, SaleAmounts};
 use crate::sales::Receipt;
 use crate::store::{DocKind, FlagCode, Store};
 
@@ -64,65 +65,151 @@ struct ProductFacts {
     tax_rate_bp: u32,
 }
 
+/// A cart priced for its customer: currency, per-line inputs and amounts.
+struct PricedCart {
+    customer: Option<Customer>,
+    currency: Currency,
+    inputs: Vec<LineInput>,
+    facts: Vec<ProductFacts>,
+    amounts: SaleAmounts,
+}
+
+/// Prices `request`'s lines (customer's price list and currency, discounts,
+/// tax) without writing anything. Shared by quotes and completed sales so
+/// the till shows exactly what the sale will record.
+async fn price_cart(conn: &mut SqliteConnection, base_currency: Currency, request: &SaleRequest) -> Result<PricedCart> {
+    if request.lines.is_empty() {
+        return Err(CoreError::invalid("lines", "a sale needs at least one line"));
+    }
+    let location: Option<String> = sqlx::query_scalar("SELECT id FROM locations WHERE id = ?")
+        .bind(request.location_id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    if location.is_none() {
+        return Err(CoreError::not_found("location", request.location_id));
+    }
+    let customer = match request.customer_id {
+        Some(customer_id) => Some(customer_in(&mut *conn, customer_id).await?),
+        None => None,
+    };
+    let currency = customer
+        .as_ref()
+        .map(|customer| customer.currency)
+        .unwrap_or(base_currency);
+    let price_list_id = customer.as_ref().and_then(|customer| customer.price_list_id);
+
+    let mut inputs = Vec::with_capacity(request.lines.len());
+    let mut facts = Vec::with_capacity(request.lines.len());
+    for line in &request.lines {
+        let product: Option<(String, i64, i64)> =
+            sqlx::query_as("SELECT currency, cost_minor, tax_rate_bp FROM products WHERE id = ?")
+                .bind(line.product_id.to_string())
+                .fetch_optional(&mut *conn)
+                .await?;
+        let (product_currency, cost_minor, tax_rate_bp) =
+            product.ok_or_else(|| CoreError::not_found("product", line.product_id))?;
+        let price = price_for_in(&mut *conn, line.product_id, price_list_id).await?;
+        if price.currency != currency {
+            return Err(CoreError::CurrencyMismatch {
+                expected: currency.to_string(),
+                found: price.currency.to_string(),
+            });
+        }
+        let tax_rate_bp = u32::try_from(tax_rate_bp).map_err(|_| CoreError::corrupt("product tax rate"))?;
+        inputs.push(LineInput {
+            unit_price_minor: price.minor,
+            qty: line.qty,
+            tax_rate_bp,
+            discount: line.discount,
+        });
+        facts.push(ProductFacts {
+            cost: Money::new(cost_minor, product_currency.parse()?),
+            tax_rate_bp,
+        });
+    }
+    let amounts = sale_amounts(currency, &inputs, request.discount)?;
+    Ok(PricedCart {
+        customer,
+        currency,
+        inputs,
+        facts,
+        amounts,
+    })
+}
+
+/// What the cart costs before payment, for the till's display.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SaleQuote {
+    pub currency: Currency,
+    /// Per line, in the request's order: (unit price, discount, tax, total).
+    pub lines: Vec<QuoteLine>,
+    pub subtotal: Money,
+    pub discount: Money,
+    pub tax: Money,
+    pub total: Money,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QuoteLine {
+    pub product_id: Uuid,
+    pub qty: Qty,
+    pub unit_price: Money,
+    pub discount: Money,
+    pub tax: Money,
+    pub total: Money,
+}
+
 impl Store {
+    /// Prices a cart without recording anything (payments are ignored): the
+    /// total the till asks for, computed exactly as `record_sale` will.
+    pub async fn quote_sale(&self, session: &Session, request: &SaleRequest) -> Result<SaleQuote> {
+        session.require(Permission::Sell)?;
+        let base_currency = self.device_info().await?.base_currency;
+        let mut conn = self.reader().acquire().await?;
+        let priced = price_cart(&mut conn, base_currency, request).await?;
+        let currency = priced.currency;
+        let money = |minor| Money::new(minor, currency);
+        Ok(SaleQuote {
+            currency,
+            lines: request
+                .lines
+                .iter()
+                .zip(&priced.inputs)
+                .zip(&priced.amounts.lines)
+                .map(|((line, input), amounts)| QuoteLine {
+                    product_id: line.product_id,
+                    qty: line.qty,
+                    unit_price: money(input.unit_price_minor),
+                    discount: money(amounts.discount_minor),
+                    tax: money(amounts.tax_minor),
+                    total: money(amounts.total_minor),
+                })
+                .collect(),
+            subtotal: money(priced.amounts.subtotal_minor),
+            discount: money(priced.amounts.discount_minor),
+            tax: money(priced.amounts.tax_minor),
+            total: money(priced.amounts.total_minor),
+        })
+    }
+
     /// Completes a sale and returns its receipt. Payments, converted into
     /// the sale's currency at their rates, must cover the total (else
     /// `invalid_input` saying what is missing, and nothing is written);
     /// cash beyond the total is given back as change.
     pub async fn record_sale(&self, session: &Session, request: &SaleRequest) -> Result<Receipt> {
         session.require(Permission::Sell)?;
-        if request.lines.is_empty() {
-            return Err(CoreError::invalid("lines", "a sale needs at least one line"));
-        }
         let mut write = self.write(session).await?;
 
-        let location: Option<String> = sqlx::query_scalar("SELECT id FROM locations WHERE id = ?")
-            .bind(request.location_id.to_string())
-            .fetch_optional(write.conn())
-            .await?;
-        if location.is_none() {
-            return Err(CoreError::not_found("location", request.location_id));
-        }
-        let customer = match request.customer_id {
-            Some(customer_id) => Some(customer_in(write.conn(), customer_id).await?),
-            None => None,
+        let PricedCart {
+            customer,
+            currency,
+            inputs,
+            facts,
+            amounts,
+        } = {
+            let base_currency = write.base_currency;
+            price_cart(write.conn(), base_currency, request).await?
         };
-        let currency = customer
-            .as_ref()
-            .map(|customer| customer.currency)
-            .unwrap_or(write.base_currency);
-        let price_list_id = customer.as_ref().and_then(|customer| customer.price_list_id);
-
-        let mut inputs = Vec::with_capacity(request.lines.len());
-        let mut facts = Vec::with_capacity(request.lines.len());
-        for line in &request.lines {
-            let product: Option<(String, i64, i64)> =
-                sqlx::query_as("SELECT currency, cost_minor, tax_rate_bp FROM products WHERE id = ?")
-                    .bind(line.product_id.to_string())
-                    .fetch_optional(write.conn())
-                    .await?;
-            let (product_currency, cost_minor, tax_rate_bp) =
-                product.ok_or_else(|| CoreError::not_found("product", line.product_id))?;
-            let price = price_for_in(write.conn(), line.product_id, price_list_id).await?;
-            if price.currency != currency {
-                return Err(CoreError::CurrencyMismatch {
-                    expected: currency.to_string(),
-                    found: price.currency.to_string(),
-                });
-            }
-            let tax_rate_bp = u32::try_from(tax_rate_bp).map_err(|_| CoreError::corrupt("product tax rate"))?;
-            inputs.push(LineInput {
-                unit_price_minor: price.minor,
-                qty: line.qty,
-                tax_rate_bp,
-                discount: line.discount,
-            });
-            facts.push(ProductFacts {
-                cost: Money::new(cost_minor, product_currency.parse()?),
-                tax_rate_bp,
-            });
-        }
-        let amounts = sale_amounts(currency, &inputs, request.discount)?;
         let settlement = settle(currency, amounts.total_minor, &request.payments)?;
         let on_account_minor: i64 = settlement
             .payments

@@ -131,6 +131,29 @@ async fn a_sale_with_discounts_and_tax_has_exact_totals() {
 }
 
 #[tokio::test]
+async fn a_quote_shows_what_the_sale_will_record_and_writes_nothing() {
+    let shop = Shop::new().await;
+    let (request, soap, cheese) = example_cart(&shop).await;
+    let ops_before = shop.test.store.outbox_len().await.unwrap();
+    let quote = shop.test.store.quote_sale(&shop.cashier, &request).await.unwrap();
+    // Same figures as the hand-computed receipt of the sale test above.
+    assert_eq!(
+        (quote.subtotal, quote.discount, quote.tax, quote.total),
+        (eur(1847), eur(350), eur(255), eur(1752))
+    );
+    let per_line: Vec<_> = quote
+        .lines
+        .iter()
+        .map(|line| (line.product_id, line.total.minor))
+        .collect();
+    assert_eq!(per_line, vec![(soap, 1426), (cheese, 326)]);
+    assert_eq!(shop.test.store.outbox_len().await.unwrap(), ops_before);
+    assert_eq!(shop.test.count("SELECT count(*) FROM sales").await, 0);
+    let receipt = shop.test.store.record_sale(&shop.cashier, &request).await.unwrap();
+    assert_eq!(receipt.total, quote.total);
+}
+
+#[tokio::test]
 async fn each_sale_appends_exactly_one_op() {
     let shop = Shop::new().await;
     let pen = shop.product("PEN", 150, 0, 0).await;
