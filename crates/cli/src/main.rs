@@ -1,1 +1,215 @@
-fn main() {}
+//! `stockroom-cli`: a command-line tool over a Stockroom device database:
+//! create one (optionally with demo data), import and export products,
+//! look up barcodes, search, list stock and flags, and generate sales load.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use stockroom_core::catalog::import::ImportPreset;
+use stockroom_core::catalog::search::ProductSearch;
+use stockroom_core::{Session, Store, StoreOptions};
+
+mod load;
+
+#[derive(Parser)]
+#[command(name = "stockroom-cli", version, about = "Work with a Stockroom device database")]
+struct Cli {
+    /// The device database file (created when missing).
+    #[arg(long, env = "STOCKROOM_DB", default_value = "stockroom.db")]
+    db: PathBuf,
+    /// The user to act as, for commands that change data.
+    #[arg(long, env = "STOCKROOM_USER", default_value = "owner")]
+    user: String,
+    /// That user's PIN.
+    #[arg(long, env = "STOCKROOM_PIN", hide_env_values = true)]
+    pin: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the first owner of a new database.
+    Init {
+        #[arg(long, default_value = "owner")]
+        owner: String,
+        #[arg(long)]
+        owner_pin: String,
+    },
+    /// Fill a new database with the demo shop (owner `owner`, PIN 1234).
+    Demo,
+    /// Device identity, pending outbox ops, counts.
+    Info,
+    /// Import products from CSV or TSV (optionally .gz).
+    Import {
+        /// export, open_food_facts_slim, open_food_facts_tsv or online_retail_products.
+        #[arg(long)]
+        preset: String,
+        file: PathBuf,
+    },
+    /// Export products or stock levels as CSV.
+    Export {
+        #[arg(value_parser = ["products", "stock"])]
+        what: String,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Find the product of a barcode (EAN/UPC normalised, or exact text).
+    Lookup { code: String },
+    /// Search products by name, SKU or brand, as you type.
+    Search {
+        text: String,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// Stock by location.
+    Stock,
+    /// Rule breaches raised for a manager.
+    Flags {
+        /// Include resolved flags.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Record random POS sales at a location, one per transaction (load
+    /// generator for crash and speed tests).
+    Load {
+        #[arg(long)]
+        sales: u64,
+        #[arg(long, default_value_t = 5)]
+        lines: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let store = Store::open(&cli.db, StoreOptions::default())
+        .await
+        .with_context(|| format!("opening {}", cli.db.display()))?;
+    let result = run(&cli, &store).await;
+    store.close().await;
+    result
+}
+
+async fn sign_in(cli: &Cli, store: &Store) -> Result<Session> {
+    let Some(pin) = &cli.pin else {
+        bail!("this command changes data: give --pin (or STOCKROOM_PIN) for user {:?}", cli.user);
+    };
+    store.sign_in(&cli.user, pin).await.with_context(|| format!("signing in as {:?}", cli.user))
+}
+
+async fn run(cli: &Cli, store: &Store) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match &cli.command {
+        Command::Init { owner, owner_pin } => {
+            store.create_first_owner(owner, owner, owner_pin).await?;
+            writeln!(out, "created owner {owner:?} in {}", cli.db.display())?;
+        }
+        Command::Demo => {
+            let owner = match store.users().await?.is_empty() {
+                true => store.create_first_owner("owner", "Olive Owner", "1234").await?,
+                false => sign_in(cli, store).await?,
+            };
+            match stockroom_core::demo::seed_demo(store, &owner).await? {
+                Some(report) => writeln!(
+                    out,
+                    "demo shop created: {} products, {} locations, {} customers, {} sales",
+                    report.products, report.locations, report.customers, report.sales
+                )?,
+                None => writeln!(out, "the database already has products; demo data not added")?,
+            }
+        }
+        Command::Info => {
+            let device = store.device_info().await?;
+            writeln!(out, "device      {} (epoch {})", device.device_id, device.epoch)?;
+            writeln!(out, "numbers     {}-…", device.doc_prefix)?;
+            writeln!(out, "currency    {}", device.base_currency)?;
+            writeln!(out, "unsent ops  {}", store.outbox_len().await?)?;
+            writeln!(out, "open flags  {}", store.flags(true).await?.len())?;
+            writeln!(out, "users       {}", store.users().await?.len())?;
+            writeln!(out, "locations   {}", store.locations().await?.len())?;
+        }
+        Command::Import { preset, file } => {
+            let session = sign_in(cli, store).await?;
+            let mapping = ImportPreset::parse(preset)?.mapping();
+            let started = std::time::Instant::now();
+            let report = store.import_products_file(&session, file, &mapping).await?;
+            let seconds = started.elapsed().as_secs_f64();
+            writeln!(
+                out,
+                "{} rows read: {} created, {} updated, {} unchanged, {} skipped, {} flagged ({:.0} rows/s)",
+                report.rows_read,
+                report.created,
+                report.updated,
+                report.unchanged,
+                report.skipped.len(),
+                report.flagged.len(),
+                report.rows_read as f64 / seconds.max(1e-9)
+            )?;
+            for issue in report.skipped.iter().chain(&report.flagged).take(50) {
+                writeln!(out, "  line {}: {} {}", issue.line, issue.issue.as_str(), issue.detail)?;
+            }
+        }
+        Command::Export { what, out: path } => {
+            let session = sign_in(cli, store).await?;
+            let writer: Box<dyn Write + Send> = match path {
+                Some(path) => Box::new(std::fs::File::create(path)?),
+                None => Box::new(std::io::stdout()),
+            };
+            let rows = match what.as_str() {
+                "products" => store.export_products(&session, writer).await?,
+                _ => store.export_stock_levels(&session, writer).await?,
+            };
+            if path.is_some() {
+                writeln!(out, "{rows} rows exported")?;
+            }
+        }
+        Command::Lookup { code } => match store.lookup_barcode(code).await? {
+            Some(hit) => writeln!(
+                out,
+                "{}\t{}\t{}\tpack {}\t{}{}",
+                hit.code,
+                hit.product.sku,
+                hit.product.name,
+                stockroom_core::Qty(hit.pack_qty_milli),
+                hit.product.price,
+                if hit.product.active { "" } else { "\t(archived)" }
+            )?,
+            None => bail!("no product has barcode {code:?}"),
+        },
+        Command::Search { text, limit } => {
+            for product in store.search_products(&ProductSearch::new(text, *limit)).await? {
+                writeln!(out, "{}\t{}\t{}", product.sku, product.name, product.price)?;
+            }
+        }
+        Command::Stock => {
+            for location in store.locations().await? {
+                writeln!(out, "{} ({})", location.name, location.kind.as_str())?;
+                for line in store.stock_at_location(location.id).await? {
+                    writeln!(out, "  {:<12} {:<40} {:>10} {}", line.sku, line.name, line.qty, line.unit)?;
+                }
+            }
+        }
+        Command::Flags { all } => {
+            for flag in store.flags(!all).await? {
+                let state = if flag.resolved { "resolved" } else { "open" };
+                writeln!(out, "{}\t{}\t{}", flag.code.as_str(), state, flag.detail)?;
+            }
+        }
+        Command::Load { sales, lines, seed } => {
+            let session = sign_in(cli, store).await?;
+            let recorded = load::record_sales(store, &session, *sales, *lines, *seed).await?;
+            writeln!(out, "{recorded} sales recorded")?;
+        }
+    }
+    Ok(())
+}
