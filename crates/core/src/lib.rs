@@ -15,7 +15,10 @@ mod records;
 pub mod store;
 
 pub use auth::{NewUser, Permission, Role, Session, User};
-pub use catalog::{NewProduct, Product};
+pub use catalog::{
+    Barcode, BarcodeHit, Category, ImportColumns, ImportIssue, ImportMapping, ImportPreset, ImportReport, NewProduct,
+    Product, ProductListQuery, ProductPage, ProductPatch, ProductSearch, RowIssue, TaxRateFormat,
+};
 pub use error::{CoreError, Result};
 pub use ids::{Clock, IdSource, ManualClock, RandomIds, SeededIds, SystemClock};
 pub use locations::{Location, LocationKind};
