@@ -4,4 +4,6 @@
 mod support;
 
 mod auth;
+mod catalog;
+mod import;
 mod store;
