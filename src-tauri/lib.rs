@@ -22,7 +22,9 @@ pub fn app_data_dir() -> PathBuf {
             return PathBuf::from(app_data).join("Stockroom");
         }
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
     if cfg!(target_os = "macos") {
         return home.join("Library/Application Support/Stockroom");
     }

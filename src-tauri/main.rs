@@ -31,7 +31,10 @@ async fn main() -> Result<()> {
     }
 
     let device = store.device_info().await?;
-    println!("device {} ({}), base currency {}", device.device_id, device.doc_prefix, device.base_currency);
+    println!(
+        "device {} ({}), base currency {}",
+        device.device_id, device.doc_prefix, device.base_currency
+    );
     for location in store.locations().await? {
         let lines = store.stock_at_location(location.id).await?;
         let units: i64 = lines.iter().map(|line| line.qty.milli()).sum();
@@ -46,7 +49,11 @@ async fn main() -> Result<()> {
     for sale in store.recent_sales(5).await? {
         println!("  sale {}  {}", sale.number, sale.total);
     }
-    println!("unsent ops: {}, open flags: {}", store.outbox_len().await?, store.flags(true).await?.len());
+    println!(
+        "unsent ops: {}, open flags: {}",
+        store.outbox_len().await?,
+        store.flags(true).await?.len()
+    );
     if store.users().await?.is_empty() {
         println!("no users yet: run with --demo, or `stockroom-cli init` to create the owner");
     }

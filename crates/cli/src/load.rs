@@ -5,19 +5,26 @@
 use anyhow::{bail, Result};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use stockroom_core::catalog::products::ProductListQuery;
-use stockroom_core::{
-    LocationKind, PaymentMethod, PaymentRequest, Qty, SaleLineRequest, SaleRequest, Session, Store,
-};
+use stockroom_core::ProductListQuery;
+use stockroom_core::{LocationKind, PaymentMethod, PaymentRequest, Qty, SaleLineRequest, SaleRequest, Session, Store};
 
 /// Records `n_sales` sales of `n_lines` random products each; returns how
 /// many were recorded.
 pub async fn record_sales(store: &Store, session: &Session, n_sales: u64, n_lines: usize, seed: u64) -> Result<u64> {
-    let Some(location) = store.locations().await?.into_iter().find(|location| location.kind == LocationKind::Store)
+    let Some(location) = store
+        .locations()
+        .await?
+        .into_iter()
+        .find(|location| location.kind == LocationKind::Store)
     else {
         bail!("no store location: create one (or run `demo`) first");
     };
-    let page = store.list_products(&ProductListQuery { limit: 500, ..ProductListQuery::default() }).await?;
+    let page = store
+        .list_products(&ProductListQuery {
+            limit: 500,
+            ..ProductListQuery::default()
+        })
+        .await?;
     if page.products.is_empty() {
         bail!("no products to sell");
     }

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
-use stockroom_core::catalog::import::ImportPreset;
-use stockroom_core::catalog::search::ProductSearch;
+use stockroom_core::ImportPreset;
+use stockroom_core::ProductSearch;
 use stockroom_core::{Session, Store, StoreOptions};
 
 mod load;
@@ -102,9 +102,15 @@ async fn main() -> Result<()> {
 
 async fn sign_in(cli: &Cli, store: &Store) -> Result<Session> {
     let Some(pin) = &cli.pin else {
-        bail!("this command changes data: give --pin (or STOCKROOM_PIN) for user {:?}", cli.user);
+        bail!(
+            "this command changes data: give --pin (or STOCKROOM_PIN) for user {:?}",
+            cli.user
+        );
     };
-    store.sign_in(&cli.user, pin).await.with_context(|| format!("signing in as {:?}", cli.user))
+    store
+        .sign_in(&cli.user, pin)
+        .await
+        .with_context(|| format!("signing in as {:?}", cli.user))
 }
 
 async fn run(cli: &Cli, store: &Store) -> Result<()> {
@@ -195,7 +201,11 @@ async fn run(cli: &Cli, store: &Store) -> Result<()> {
             for location in store.locations().await? {
                 writeln!(out, "{} ({})", location.name, location.kind.as_str())?;
                 for line in store.stock_at_location(location.id).await? {
-                    writeln!(out, "  {:<12} {:<40} {:>10} {}", line.sku, line.name, line.qty, line.unit)?;
+                    writeln!(
+                        out,
+                        "  {:<12} {:<40} {:>10} {}",
+                        line.sku, line.name, line.qty, line.unit
+                    )?;
                 }
             }
         }

@@ -21,18 +21,30 @@ fn cli(db: &Path) -> Command {
 }
 
 async fn scalar(conn: &mut SqliteConnection, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(conn).await.unwrap_or_else(|err| panic!("{sql}: {err}"))
+    sqlx::query_scalar(sql)
+        .fetch_one(conn)
+        .await
+        .unwrap_or_else(|err| panic!("{sql}: {err}"))
 }
 
 /// Checks every invariant a crash must not break; returns the number of sales.
 async fn check_whole(db: &Path) -> i64 {
     let options = SqliteConnectOptions::new().filename(db);
-    let mut conn = SqliteConnection::connect_with(&options).await.expect("open after crash");
-    let integrity: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&mut conn).await.unwrap();
+    let mut conn = SqliteConnection::connect_with(&options)
+        .await
+        .expect("open after crash");
+    let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
     assert_eq!(integrity, "ok");
 
     let sales = scalar(&mut conn, "SELECT count(*) FROM sales").await;
-    let sale_ops = scalar(&mut conn, "SELECT count(*) FROM outbox WHERE op_type = 'sale.completed'").await;
+    let sale_ops = scalar(
+        &mut conn,
+        "SELECT count(*) FROM outbox WHERE op_type = 'sale.completed'",
+    )
+    .await;
     assert_eq!(sales, sale_ops, "each sale has exactly one op");
     let ops_without_sale = scalar(
         &mut conn,
@@ -73,7 +85,10 @@ async fn check_whole(db: &Path) -> i64 {
             WHERE m.product_id = l.product_id AND m.location_id = l.location_id AND m.kind != 'count')",
     )
     .await;
-    assert_eq!(drifted, 0, "derived stock levels equal the ledger (the demo has no counts)");
+    assert_eq!(
+        drifted, 0,
+        "derived stock levels equal the ledger (the demo has no counts)"
+    );
     conn.close().await.unwrap();
     sales
 }
@@ -107,5 +122,8 @@ async fn sigkill_during_sales_loses_nothing_and_half_writes_nothing() {
         sales_before = sales_after;
     }
     // The kills must have landed while sales were being written.
-    assert!(kills_that_cut_progress >= KILLS / 2, "only {kills_that_cut_progress} kills hit a writing process");
+    assert!(
+        kills_that_cut_progress >= KILLS / 2,
+        "only {kills_that_cut_progress} kills hit a writing process"
+    );
 }

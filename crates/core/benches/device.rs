@@ -13,12 +13,12 @@ use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use stockroom_core::catalog::import::ImportPreset;
-use stockroom_core::catalog::search::ProductSearch;
 use stockroom_core::demo::demo_ean13;
+use stockroom_core::ImportPreset;
+use stockroom_core::ProductSearch;
 use stockroom_core::{
-    Durability, LocationKind, PaymentMethod, PaymentRequest, ProductQty, Qty, RandomIds, SaleLineRequest,
-    SaleRequest, Session, Store, StoreOptions, SystemClock,
+    Durability, LocationKind, PaymentMethod, PaymentRequest, ProductQty, Qty, RandomIds, SaleLineRequest, SaleRequest,
+    Session, Store, StoreOptions, SystemClock,
 };
 use uuid::Uuid;
 
@@ -82,8 +82,13 @@ fn source_names() -> Vec<String> {
         ("openfoodfacts/off_products_slim.csv", "product_name"),
         ("online_retail/products.csv", "Description"),
     ] {
-        let Ok(mut reader) = csv::Reader::from_path(eval.join(file)) else { continue };
-        let Some(index) = reader.headers().ok().and_then(|headers| headers.iter().position(|name| name == column))
+        let Ok(mut reader) = csv::Reader::from_path(eval.join(file)) else {
+            continue;
+        };
+        let Some(index) = reader
+            .headers()
+            .ok()
+            .and_then(|headers| headers.iter().position(|name| name == column))
         else {
             continue;
         };
@@ -94,8 +99,28 @@ fn source_names() -> Vec<String> {
         }
     }
     if names.is_empty() {
-        let words = ["organic", "dark", "milk", "chocolate", "coffee", "green", "tea", "olive", "oil", "pasta",
-            "tomato", "sauce", "cheese", "bread", "apple", "juice", "water", "soap", "candle", "holder"];
+        let words = [
+            "organic",
+            "dark",
+            "milk",
+            "chocolate",
+            "coffee",
+            "green",
+            "tea",
+            "olive",
+            "oil",
+            "pasta",
+            "tomato",
+            "sauce",
+            "cheese",
+            "bread",
+            "apple",
+            "juice",
+            "water",
+            "soap",
+            "candle",
+            "holder",
+        ];
         for a in words {
             for b in words {
                 names.push(format!("{a} {b}"));
@@ -107,22 +132,61 @@ fn source_names() -> Vec<String> {
 
 /// Writes an N-row product CSV in Stockroom's export layout.
 fn write_catalog_csv(path: &Path, n_products: usize, names: &[String]) -> Vec<String> {
-    let sizes = ["100 g", "250 g", "500 g", "1 kg", "330 ml", "1 l", "6 x 1.5 l", "12 pack", "", "XL"];
+    let sizes = [
+        "100 g",
+        "250 g",
+        "500 g",
+        "1 kg",
+        "330 ml",
+        "1 l",
+        "6 x 1.5 l",
+        "12 pack",
+        "",
+        "XL",
+    ];
     let mut writer = csv::Writer::from_path(path).expect("create CSV");
     writer
-        .write_record(["sku", "name", "brand", "unit", "category", "price", "cost", "currency", "tax_rate_bp", "barcodes", "active"])
+        .write_record([
+            "sku",
+            "name",
+            "brand",
+            "unit",
+            "category",
+            "price",
+            "cost",
+            "currency",
+            "tax_rate_bp",
+            "barcodes",
+            "active",
+        ])
         .unwrap();
     let mut rng = StdRng::seed_from_u64(1);
     let mut codes = Vec::with_capacity(n_products);
     for index in 0..n_products {
         let code = demo_ean13(10_000_000 + index as u64);
-        let name = format!("{} {}", names[index % names.len()], sizes[(index / names.len()) % sizes.len()]);
+        let name = format!(
+            "{} {}",
+            names[index % names.len()],
+            sizes[(index / names.len()) % sizes.len()]
+        );
         let price_cents: u32 = rng.gen_range(50..20_000);
         let price = format!("{}.{:02}", price_cents / 100, price_cents % 100);
         let cost = format!("{}.{:02}", price_cents * 6 / 1000, price_cents * 6 / 10 % 100);
         let tax = if index % 3 == 0 { "2000" } else { "700" };
         writer
-            .write_record([&format!("SKU{index:07}"), &name, "", "pc", "", &price, &cost, "EUR", tax, &code, "true"])
+            .write_record([
+                &format!("SKU{index:07}"),
+                &name,
+                "",
+                "pc",
+                "",
+                &price,
+                &cost,
+                "EUR",
+                tax,
+                &code,
+                "true",
+            ])
             .unwrap();
         codes.push(code);
     }
@@ -136,7 +200,9 @@ async fn open(path: &Path, durability: Durability, record_outbox: bool) -> Store
         record_outbox,
         ..StoreOptions::default()
     };
-    Store::open_with(path, options, Arc::new(SystemClock), Arc::new(RandomIds)).await.expect("open store")
+    Store::open_with(path, options, Arc::new(SystemClock), Arc::new(RandomIds))
+        .await
+        .expect("open store")
 }
 
 fn sale_request(location: Uuid, products: &[Uuid], rng: &mut StdRng) -> SaleRequest {
@@ -144,14 +210,27 @@ fn sale_request(location: Uuid, products: &[Uuid], rng: &mut StdRng) -> SaleRequ
         location_id: location,
         customer_id: None,
         lines: (0..5)
-            .map(|_| SaleLineRequest::new(products[rng.gen_range(0..products.len())], Qty::units(rng.gen_range(1..4))))
+            .map(|_| {
+                SaleLineRequest::new(
+                    products[rng.gen_range(0..products.len())],
+                    Qty::units(rng.gen_range(1..4)),
+                )
+            })
             .collect(),
         discount: None,
         payments: Vec::new(),
     }
 }
 
-async fn time_sales(store: &Store, session: &Session, location: Uuid, products: &[Uuid], n: usize, rng: &mut StdRng, samples: &mut Samples) {
+async fn time_sales(
+    store: &Store,
+    session: &Session,
+    location: Uuid,
+    products: &[Uuid],
+    n: usize,
+    rng: &mut StdRng,
+    samples: &mut Samples,
+) {
     for _ in 0..n {
         let mut request = sale_request(location, products, rng);
         let quote = store.quote_sale(session, &request).await.expect("quote");
@@ -176,7 +255,10 @@ async fn main() {
     let store = open(&db_path, Durability::Full, true).await;
     let owner = store.create_first_owner("owner", "Owner", "1234").await.unwrap();
     let started = Instant::now();
-    let report = store.import_products_file(&owner, &csv_path, &ImportPreset::Export.mapping()).await.expect("import");
+    let report = store
+        .import_products_file(&owner, &csv_path, &ImportPreset::Export.mapping())
+        .await
+        .expect("import");
     let seconds = started.elapsed().as_secs_f64();
     println!(
         "import {} rows: {:.2} s, {:.0} rows/s (created {}, flagged {}, skipped {})",
@@ -192,7 +274,11 @@ async fn main() {
     let mut rng = StdRng::seed_from_u64(2);
     let mut lookups = Samples(Vec::new());
     for round in 0..20_000 {
-        let code = if round % 10 == 0 { demo_ean13(90_000_000 + round) } else { codes[rng.gen_range(0..codes.len())].clone() };
+        let code = if round % 10 == 0 {
+            demo_ean13(90_000_000 + round)
+        } else {
+            codes[rng.gen_range(0..codes.len())].clone()
+        };
         let started = Instant::now();
         let hit = store.lookup_barcode(&code).await.expect("lookup");
         lookups.0.push(started.elapsed());
@@ -207,19 +293,28 @@ async fn main() {
         let typed: String = name.chars().take(12).collect();
         for end in typed.char_indices().map(|(index, ch)| index + ch.len_utf8()) {
             let started = Instant::now();
-            store.search_products(&ProductSearch::new(&typed[..end], 20)).await.expect("search");
+            store
+                .search_products(&ProductSearch::new(&typed[..end], 20))
+                .await
+                .expect("search");
             searches.0.push(started.elapsed());
         }
     }
     searches.report("search as you type (limit 20)");
 
     // Sales: stock the shelf, then interleave the three set-ups.
-    let shop = store.create_location(&owner, "Shop", LocationKind::Store, None).await.unwrap();
+    let shop = store
+        .create_location(&owner, "Shop", LocationKind::Store, None)
+        .await
+        .unwrap();
     let mut products = Vec::new();
     for code in codes.iter().step_by(codes.len().max(500) / 500) {
         products.push(store.lookup_barcode(code).await.unwrap().expect("imported").product.id);
     }
-    let shelf: Vec<ProductQty> = products.iter().map(|id| ProductQty::new(*id, Qty::units(1_000_000))).collect();
+    let shelf: Vec<ProductQty> = products
+        .iter()
+        .map(|id| ProductQty::new(*id, Qty::units(1_000_000)))
+        .collect();
     store.receive_goods(&owner, shop, &shelf, None).await.unwrap();
     store.close().await;
 
@@ -234,7 +329,16 @@ async fn main() {
         for (index, (_, durability, outbox)) in setups.iter().enumerate() {
             let store = open(&db_path, *durability, *outbox).await;
             let session = store.sign_in("owner", "1234").await.unwrap();
-            time_sales(&store, &session, shop, &products, args.sales / rounds, &mut rng, &mut samples[index]).await;
+            time_sales(
+                &store,
+                &session,
+                shop,
+                &products,
+                args.sales / rounds,
+                &mut rng,
+                &mut samples[index],
+            )
+            .await;
             store.close().await;
         }
     }

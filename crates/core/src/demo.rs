@@ -4,14 +4,14 @@
 //! commands, so the demo also lands in the outbox like real work.
 
 use crate::auth::{NewUser, Role, Session};
-use crate::catalog::NewProduct;
 use crate::catalog::price_lists::NewPriceList;
+use crate::catalog::{NewProduct, ProductListQuery};
 use crate::customers::NewCustomer;
 use crate::error::Result;
 use crate::gtin;
 use crate::locations::LocationKind;
 use crate::money::{Currency, Money, Qty};
-use crate::sales::{Discount, PaymentRequest, SaleLineRequest, SaleRequest};
+use crate::sales::{PaymentRequest, SaleLineRequest, SaleRequest};
 use crate::stock::ProductQty;
 use crate::store::Store;
 use stockroom_protocol::ops::PaymentMethod;
@@ -52,6 +52,10 @@ const DEMO_PRODUCTS: [(&str, &str, &str, &str, i64, i64, u32); 24] = [
     ("DSL-L", "Diesel, by the litre", "Shell", "l", 169, 140, 2000),
 ];
 
+/// A demo till cart: the customer (if any) and (product index, quantity in
+/// thousandths) lines.
+type DemoCart = (Option<uuid::Uuid>, &'static [(usize, i64)]);
+
 /// What the demo created.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DemoReport {
@@ -71,7 +75,12 @@ pub fn demo_ean13(index: u64) -> String {
 /// Fills a database that has no products yet with the demo shop, acting as
 /// `owner`. Returns `None`, changing nothing, when products already exist.
 pub async fn seed_demo(store: &Store, owner: &Session) -> Result<Option<DemoReport>> {
-    if !store.products_page(0, 1, false).await?.is_empty() {
+    let first_page = ProductListQuery {
+        include_archived: true,
+        limit: 1,
+        ..ProductListQuery::default()
+    };
+    if !store.list_products(&first_page).await?.products.is_empty() {
         return Ok(None);
     }
     let eur: Currency = "EUR".parse()?;
@@ -87,10 +96,16 @@ pub async fn seed_demo(store: &Store, owner: &Session) -> Result<Option<DemoRepo
         store.create_user(owner, &new_user).await?;
     }
 
-    let shop = store.create_location(owner, "Main Street Store", LocationKind::Store, None).await?;
-    let warehouse = store.create_location(owner, "Central Warehouse", LocationKind::Warehouse, None).await?;
+    let shop = store
+        .create_location(owner, "Main Street Store", LocationKind::Store, None)
+        .await?;
+    let warehouse = store
+        .create_location(owner, "Central Warehouse", LocationKind::Warehouse, None)
+        .await?;
     let van = store.create_location(owner, "Van 1", LocationKind::Van, None).await?;
-    let tank = store.create_location(owner, "Diesel Tank 1", LocationKind::Tank, None).await?;
+    let tank = store
+        .create_location(owner, "Diesel Tank 1", LocationKind::Tank, None)
+        .await?;
 
     let mut product_ids = Vec::new();
     for (index, (sku, name, brand, unit, price, cost, tax)) in DEMO_PRODUCTS.into_iter().enumerate() {
@@ -105,11 +120,15 @@ pub async fn seed_demo(store: &Store, owner: &Session) -> Result<Option<DemoRepo
             tax_rate_bp: tax,
         };
         let id = store.create_product(owner, &product).await?;
-        store.add_barcode(owner, id, &demo_ean13(index as u64 + 1), Qty::ONE).await?;
+        store
+            .add_barcode(owner, id, &demo_ean13(index as u64 + 1), Qty::ONE)
+            .await?;
         product_ids.push(id);
     }
     // A case of 12 coffee packs scans as 12.
-    store.add_barcode(owner, product_ids[0], &demo_ean13(1001), Qty::units(12)).await?;
+    store
+        .add_barcode(owner, product_ids[0], &demo_ean13(1001), Qty::units(12))
+        .await?;
 
     let wholesale = store
         .create_price_list(
@@ -124,7 +143,9 @@ pub async fn seed_demo(store: &Store, owner: &Session) -> Result<Option<DemoRepo
         .await?;
     for (index, (_, _, _, _, price, _, _)) in DEMO_PRODUCTS.into_iter().enumerate() {
         // Wholesale: 15 % under the shelf price, to the cent.
-        store.set_list_price(owner, wholesale, product_ids[index], Money::new(price * 85 / 100, eur)).await?;
+        store
+            .set_list_price(owner, wholesale, product_ids[index], Money::new(price * 85 / 100, eur))
+            .await?;
     }
 
     let cafe = store
@@ -141,51 +162,81 @@ pub async fn seed_demo(store: &Store, owner: &Session) -> Result<Option<DemoRepo
             },
         )
         .await?;
-    store.create_customer(owner, &NewCustomer::named("Hotel Atlas", eur)).await?;
+    store
+        .create_customer(owner, &NewCustomer::named("Hotel Atlas", eur))
+        .await?;
 
     // Goods in, then out to the shop and the van, as two-fact transfers.
-    let stocked: Vec<ProductQty> = product_ids[..23].iter().map(|id| ProductQty::new(*id, Qty::units(100))).collect();
-    store.receive_goods(owner, warehouse, &stocked, Some("Demo opening stock")).await?;
-    store.receive_goods(owner, tank, &[ProductQty::new(product_ids[23], Qty::units(8000))], Some("Tanker delivery")).await?;
-    let to_shop: Vec<ProductQty> = product_ids[..23].iter().map(|id| ProductQty::new(*id, Qty::units(24))).collect();
+    let stocked: Vec<ProductQty> = product_ids[..23]
+        .iter()
+        .map(|id| ProductQty::new(*id, Qty::units(100)))
+        .collect();
+    store
+        .receive_goods(owner, warehouse, &stocked, Some("Demo opening stock"))
+        .await?;
+    store
+        .receive_goods(
+            owner,
+            tank,
+            &[ProductQty::new(product_ids[23], Qty::units(8000))],
+            Some("Tanker delivery"),
+        )
+        .await?;
+    let to_shop: Vec<ProductQty> = product_ids[..23]
+        .iter()
+        .map(|id| ProductQty::new(*id, Qty::units(24)))
+        .collect();
     let transfer = store.transfer_out(owner, warehouse, shop, &to_shop).await?;
     store.transfer_in(owner, transfer.id, None).await?;
-    let to_van: Vec<ProductQty> = product_ids[..6].iter().map(|id| ProductQty::new(*id, Qty::units(10))).collect();
+    let to_van: Vec<ProductQty> = product_ids[..6]
+        .iter()
+        .map(|id| ProductQty::new(*id, Qty::units(10)))
+        .collect();
     store.transfer_out(owner, warehouse, van, &to_van).await?;
 
-    // Some till sales: cash, split cash + card, a second currency, on account.
-    let sales = [
-        (None, vec![(0, 1000), (3, 2000), (4, 1000)], vec![PaymentRequest::new(PaymentMethod::Cash, Money::new(2000, eur))]),
-        (
-            None,
-            vec![(12, 3000), (13, 2000), (14, 1000)],
-            vec![
-                PaymentRequest::new(PaymentMethod::Cash, Money::new(500, eur)),
-                PaymentRequest::new(PaymentMethod::Card, Money::new(1227, eur)),
-            ],
-        ),
-        (
-            None,
-            vec![(7, 1250), (8, 750)],
-            vec![PaymentRequest::converted(PaymentMethod::Cash, Money::new(1000, usd), 920_000)],
-        ),
-        (Some(cafe), vec![(1, 6000)], vec![PaymentRequest::new(PaymentMethod::Account, Money::new(9058, eur))]),
+    // Some till sales: cash with change, split cash + card, dollars, on account.
+    let carts: [DemoCart; 4] = [
+        (None, &[(0, 1000), (3, 2000), (4, 1000)]),
+        (None, &[(12, 3000), (13, 2000), (14, 1000)]),
+        (None, &[(7, 1250), (8, 750)]),
+        (Some(cafe), &[(1, 6000)]),
     ];
-    let n_sales = sales.len();
-    for (customer_id, lines, payments) in sales {
-        let request = SaleRequest {
+    for (cart_index, (customer_id, lines)) in carts.into_iter().enumerate() {
+        let mut request = SaleRequest {
             location_id: shop,
             customer_id,
             lines: lines
-                .into_iter()
-                .map(|(index, milli)| SaleLineRequest::new(product_ids[index], Qty(milli)))
+                .iter()
+                .map(|(index, milli)| SaleLineRequest::new(product_ids[*index], Qty(*milli)))
                 .collect(),
             discount: None,
-            payments,
+            payments: Vec::new(),
+        };
+        let total = store.quote_sale(owner, &request).await?.total;
+        request.payments = match cart_index {
+            // A round note, change given.
+            0 => vec![PaymentRequest::new(
+                PaymentMethod::Cash,
+                Money::new((total.minor / 500 + 1) * 500, eur),
+            )],
+            1 => vec![
+                PaymentRequest::new(PaymentMethod::Cash, Money::new(500, eur)),
+                PaymentRequest::new(PaymentMethod::Card, Money::new(total.minor - 500, eur)),
+            ],
+            // Dollars at 0.92 EUR each, rounded up to whole dollars; change in euros.
+            2 => {
+                let dollars = (total.minor * 100 / 92 / 100 + 1) * 100;
+                vec![PaymentRequest::converted(
+                    PaymentMethod::Cash,
+                    Money::new(dollars, usd),
+                    920_000,
+                )]
+            }
+            _ => vec![PaymentRequest::new(PaymentMethod::Account, total)],
         };
         store.record_sale(owner, &request).await?;
     }
-    let _ = Discount::BasisPoints(0);
+    let n_sales = carts.len();
 
     Ok(Some(DemoReport {
         products: product_ids.len(),

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod catalog;
 pub mod customers;
+pub mod demo;
 pub mod error;
 pub mod gtin;
 pub mod ids;
@@ -19,7 +20,10 @@ pub mod store;
 
 pub use auth::{NewUser, Permission, Role, Session, User};
 pub use catalog::price_lists::{NewPriceList, PriceList, PriceListEntry, PriceListPatch};
-pub use catalog::{NewProduct, Product};
+pub use catalog::{
+    Barcode, BarcodeHit, Category, ImportColumns, ImportIssue, ImportMapping, ImportPreset, ImportReport, NewProduct,
+    Product, ProductListQuery, ProductPage, ProductPatch, ProductSearch, RowIssue, TaxRateFormat,
+};
 pub use customers::{AccountStatementLine, Customer, CustomerPatch, CustomerPayment, NewCustomer};
 pub use error::{CoreError, Result};
 pub use ids::{Clock, IdSource, ManualClock, RandomIds, SeededIds, SystemClock};

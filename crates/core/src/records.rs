@@ -20,7 +20,7 @@ pub(crate) enum FieldValue {
 }
 
 impl FieldValue {
-    fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         match self {
             FieldValue::Text(text) => text.clone().map(Value::String).unwrap_or(Value::Null),
             FieldValue::Int(number) => Value::from(*number),
@@ -29,7 +29,7 @@ impl FieldValue {
         }
     }
 
-    fn bind<'q>(
+    pub(crate) fn bind<'q>(
         &'q self,
         query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
     ) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {

@@ -204,6 +204,7 @@ impl Store {
             first_seq: next_seq,
             last_hlc: Hlc::from_i64(last_hlc).map_err(|_| CoreError::corrupt("device HLC"))?,
             now_ms: self.clock.now_ms(),
+            pending_ops: Vec::new(),
         })
     }
 
@@ -276,6 +277,20 @@ impl FlagCode {
     }
 }
 
+/// Outbox rows per multi-row statement (8 values each, far under SQLite's
+/// 32,766 bound values).
+const OUTBOX_ROWS_PER_STATEMENT: usize = 1_000;
+
+/// An outbox row waiting for its statement.
+struct PendingOp {
+    seq: i64,
+    op_id: String,
+    hlc: i64,
+    op_type: &'static str,
+    type_version: i64,
+    payload: String,
+}
+
 /// One write in progress: domain rows and outbox ops commit together or not
 /// at all. Dropping it without `commit` rolls everything back.
 // Device id, epoch and base currency are for the commands still to come
@@ -291,6 +306,7 @@ pub(crate) struct WriteTx<'a> {
     first_seq: i64,
     last_hlc: Hlc,
     now_ms: u64,
+    pending_ops: Vec<PendingOp>,
 }
 
 impl WriteTx<'_> {
@@ -314,7 +330,9 @@ impl WriteTx<'_> {
         self.last_hlc
     }
 
-    /// Appends `op`, stamped `hlc`, to the outbox with the next sequence number.
+    /// Appends `op`, stamped `hlc`, to the outbox with the next sequence
+    /// number. Rows are buffered and written in multi-row statements (an
+    /// import appends one op per product); all are written before commit.
     pub(crate) async fn append_op(&mut self, hlc: Hlc, op: &Op) -> Result<()> {
         if !self.store.record_outbox {
             return Ok(());
@@ -322,21 +340,43 @@ impl WriteTx<'_> {
         let seq = self.next_seq;
         self.next_seq += 1;
         let kind = op.kind();
-        let op_id = self.new_id();
-        sqlx::query(
-            "INSERT INTO outbox (seq, op_id, hlc, user_id, op_type, type_version, payload, created_ms)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(seq)
-        .bind(op_id.to_string())
-        .bind(hlc.to_i64())
-        .bind(self.user_id.to_string())
-        .bind(kind.as_str())
-        .bind(kind.current_version() as i64)
-        .bind(op.payload_json().to_string())
-        .bind(self.now_ms as i64)
-        .execute(&mut *self.tx)
-        .await?;
+        self.pending_ops.push(PendingOp {
+            seq,
+            op_id: self.new_id().to_string(),
+            hlc: hlc.to_i64(),
+            op_type: kind.as_str(),
+            type_version: i64::from(kind.current_version()),
+            payload: op.payload_json().to_string(),
+        });
+        if self.pending_ops.len() >= OUTBOX_ROWS_PER_STATEMENT {
+            self.flush_ops().await?;
+        }
+        Ok(())
+    }
+
+    async fn flush_ops(&mut self) -> Result<()> {
+        if self.pending_ops.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending_ops);
+        let sql = format!(
+            "INSERT INTO outbox (seq, op_id, hlc, user_id, op_type, type_version, payload, created_ms) VALUES {}",
+            vec!["(?, ?, ?, ?, ?, ?, ?, ?)"; pending.len()].join(", ")
+        );
+        let user_id = self.user_id.to_string();
+        let mut query = sqlx::query(&sql);
+        for op in pending {
+            query = query
+                .bind(op.seq)
+                .bind(op.op_id)
+                .bind(op.hlc)
+                .bind(user_id.clone())
+                .bind(op.op_type)
+                .bind(op.type_version)
+                .bind(op.payload)
+                .bind(self.now_ms as i64);
+        }
+        query.execute(&mut *self.tx).await?;
         Ok(())
     }
 
@@ -369,6 +409,7 @@ impl WriteTx<'_> {
 
     /// Saves the device's sequence and clock, then commits.
     pub(crate) async fn commit(mut self) -> Result<()> {
+        self.flush_ops().await?;
         sqlx::query("UPDATE device_state SET next_seq = ?, last_hlc = ? WHERE id = 1")
             .bind(self.next_seq)
             .bind(self.last_hlc.to_i64())

@@ -1,7 +1,22 @@
 //! The catalog: products (this file), and in submodules their barcodes,
 //! categories, price lists, search, and CSV import/export.
 
+mod barcodes;
+mod bulk_insert;
+mod categories;
+mod export;
+mod import;
+mod import_rows;
 pub mod price_lists;
+mod products;
+mod search;
+
+pub use barcodes::{manual_code_key, Barcode, BarcodeHit};
+pub use categories::Category;
+pub use export::{PRODUCT_EXPORT_COLUMNS, STOCK_EXPORT_COLUMNS};
+pub use import::{ImportColumns, ImportIssue, ImportMapping, ImportPreset, ImportReport, RowIssue, TaxRateFormat};
+pub use products::{ProductListQuery, ProductPage, ProductPatch};
+pub use search::ProductSearch;
 
 use sqlx::FromRow;
 use stockroom_protocol::ops::Entity;
@@ -84,6 +99,7 @@ impl NewProduct {
         Ok(())
     }
 
+    /// Every field of the new product, in the order of [`PRODUCT_FIELDS`].
     pub(crate) fn fields(&self) -> Vec<(&'static str, FieldValue)> {
         vec![
             ("sku", FieldValue::Text(Some(self.sku.trim().to_string()))),
@@ -102,6 +118,20 @@ impl NewProduct {
         ]
     }
 }
+
+/// Field names of [`NewProduct::fields`], in order.
+pub(crate) const PRODUCT_FIELDS: [&str; 10] = [
+    "sku",
+    "name",
+    "brand",
+    "unit",
+    "category_id",
+    "currency",
+    "cost_minor",
+    "price_minor",
+    "tax_rate_bp",
+    "active",
+];
 
 #[derive(FromRow)]
 pub(crate) struct ProductRow {
@@ -145,15 +175,9 @@ impl WriteTx<'_> {
     /// Inserts a product inside a larger write (creation, import).
     pub(crate) async fn insert_product(&mut self, product: &NewProduct) -> Result<Uuid> {
         product.validate()?;
-        let duplicate: Option<String> = sqlx::query_scalar("SELECT id FROM products WHERE sku = ? AND active = 1")
-            .bind(product.sku.trim())
-            .fetch_optional(self.conn())
-            .await?;
-        if duplicate.is_some() {
-            return Err(CoreError::Conflict {
-                entity: "product SKU",
-                key: product.sku.trim().to_string(),
-            });
+        self.check_sku_free(product.sku.trim(), None).await?;
+        if let Some(category_id) = product.category_id {
+            self.check_category_exists(category_id).await?;
         }
         let id = self.new_id();
         self.insert_record(Entity::Product, id, &product.fields()).await?;

@@ -4,7 +4,9 @@
 mod support;
 
 mod auth;
+mod catalog;
 mod customers;
+mod import;
 mod orders;
 mod price_lists;
 mod returns;
