@@ -225,6 +225,19 @@ impl Store {
         let username = check_username(&new_user.username)?;
         let pin_hash = hash_pin(&new_user.pin)?;
         let mut write = self.write_as(acting_user).await?;
+        if acting_user == user_id {
+            // The first owner: only while there are no users at all, checked
+            // inside the write so two first starts cannot both succeed.
+            let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+                .fetch_one(write.conn())
+                .await?;
+            if existing > 0 {
+                return Err(CoreError::Conflict {
+                    entity: "owner",
+                    key: "first owner already exists".into(),
+                });
+            }
+        }
         let taken: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE username = ?")
             .bind(username)
             .fetch_optional(write.conn())
@@ -258,22 +271,31 @@ impl Store {
         write.commit().await
     }
 
-    /// Changes a PIN: one's own, or anyone's for a user manager.
+    /// Changes a PIN: one's own, or anyone's for a user manager, except that
+    /// only an owner sets another owner's PIN. PINs are for switching users
+    /// on this device: the hash stays on the device and is never synced.
     pub async fn set_pin(&self, session: &Session, user_id: Uuid, pin: &str) -> Result<()> {
         if user_id != session.user_id() {
             session.require(Permission::ManageUsers)?;
         }
         let pin_hash = hash_pin(pin)?;
         let mut write = self.write(session).await?;
-        let changed = sqlx::query("UPDATE users SET pin_hash = ? WHERE id = ?")
+        let target_role: Option<String> = sqlx::query_scalar("SELECT role FROM users WHERE id = ?")
+            .bind(user_id.to_string())
+            .fetch_optional(write.conn())
+            .await?;
+        let target_role = Role::parse(&target_role.ok_or_else(|| CoreError::not_found("user", user_id))?)?;
+        if target_role == Role::Owner && user_id != session.user_id() && session.role() != Role::Owner {
+            return Err(CoreError::Forbidden {
+                permission: Permission::ManageUsers,
+                role: session.role(),
+            });
+        }
+        sqlx::query("UPDATE users SET pin_hash = ? WHERE id = ?")
             .bind(pin_hash)
             .bind(user_id.to_string())
             .execute(write.conn())
-            .await?
-            .rows_affected();
-        if changed == 0 {
-            return Err(CoreError::not_found("user", user_id));
-        }
+            .await?;
         write.commit().await
     }
 

@@ -11,6 +11,8 @@ pub enum CoreError {
     Forbidden { permission: Permission, role: Role },
     #[error("wrong username or PIN")]
     BadCredentials,
+    #[error("the signed-in user was switched off or given another role: sign in again")]
+    SessionExpired,
     #[error("{entity} {key} not found")]
     NotFound { entity: &'static str, key: String },
     #[error("{entity} {key} already exists")]
@@ -43,6 +45,7 @@ impl CoreError {
         match self {
             CoreError::Forbidden { .. } => "forbidden",
             CoreError::BadCredentials => "bad_credentials",
+            CoreError::SessionExpired => "session_expired",
             CoreError::NotFound { .. } => "not_found",
             CoreError::Conflict { .. } => "conflict",
             CoreError::Invalid { .. } | CoreError::Underpaid { .. } => "invalid_input",

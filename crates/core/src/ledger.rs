@@ -44,6 +44,55 @@ impl WriteTx<'_> {
             return Ok(());
         }
 
+        if movement.kind == MovementKind::Count {
+            return self.apply_count(movement, device).await;
+        }
+
+        // A change: one upsert moves the level, unless the latest count is
+        // stamped after the movement (the count already includes it).
+        let stamp = movement.hlc.to_i64();
+        let moved: Option<(i64, i64, String)> = sqlx::query_as(
+            "INSERT INTO stock_levels (product_id, location_id, qty_milli, count_hlc) VALUES (?1, ?2, ?3, 0)
+             ON CONFLICT(product_id, location_id) DO UPDATE SET qty_milli = qty_milli + excluded.qty_milli
+             WHERE ?4 > stock_levels.count_hlc
+             RETURNING qty_milli, count_hlc, typeof(qty_milli)",
+        )
+        .bind(movement.product_id.to_string())
+        .bind(movement.location_id.to_string())
+        .bind(movement.qty_milli)
+        .bind(stamp)
+        .fetch_optional(self.conn())
+        .await?;
+        let Some((qty, count_hlc, stored_type)) = moved else {
+            return self.flag_if_near_count(movement, device).await;
+        };
+        if stored_type != "integer" {
+            // SQLite turned an overflowing sum into a float: refuse the write.
+            return Err(CoreError::Overflow);
+        }
+        if qty < 0 && movement.qty_milli < 0 {
+            self.flag(
+                FlagCode::NegativeStock,
+                Some(movement.product_id),
+                format!(
+                    "stock of product {} at location {} is {qty} thousandths",
+                    movement.product_id, movement.location_id
+                ),
+            )
+            .await?;
+        }
+        // Only a count within clock uncertainty before this movement can make
+        // it doubtful; the latest count is the nearest such one.
+        let window = (COUNT_CLOCK_UNCERTAINTY_MS as i64) << 16;
+        if count_hlc != 0 && stamp - count_hlc <= window {
+            self.flag_if_near_count(movement, device).await?;
+        }
+        Ok(())
+    }
+
+    /// Records the level effect of a count: when it is the latest count, the
+    /// level becomes the counted quantity plus the changes stamped after it.
+    async fn apply_count(&mut self, movement: &Movement, device: &str) -> Result<()> {
         let product = movement.product_id.to_string();
         let location = movement.location_id.to_string();
         let level: Option<(i64, i64)> =
@@ -52,10 +101,10 @@ impl WriteTx<'_> {
                 .bind(&location)
                 .fetch_optional(self.conn())
                 .await?;
-        let (old_qty, count_hlc) = level.unwrap_or((0, 0));
+        let old_qty = level.map(|(qty, _)| qty).unwrap_or(0);
         let stamp = movement.hlc.to_i64();
 
-        let new_level = if movement.kind == MovementKind::Count {
+        let new_level = {
             // The latest count, this one included. Comparing stamps alone
             // would let the first of two equally stamped counts win, so the
             // level would depend on arrival order.
@@ -82,11 +131,6 @@ impl WriteTx<'_> {
                 let qty = movement.qty_milli.checked_add(later).ok_or(CoreError::Overflow)?;
                 Some((qty, stamp))
             }
-        } else if stamp > count_hlc {
-            let qty = old_qty.checked_add(movement.qty_milli).ok_or(CoreError::Overflow)?;
-            Some((qty, count_hlc))
-        } else {
-            None // stamped before the latest count, which already includes it
         };
 
         if let Some((qty, new_count_hlc)) = new_level {

@@ -77,6 +77,46 @@ pub struct Store {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
     record_outbox: bool,
+    checkpointer: Checkpointer,
+}
+
+/// Copies committed pages from the WAL back into the database file every
+/// [`CHECKPOINT_INTERVAL`] on its own connection, so no write pays for it.
+/// `PASSIVE` never blocks the writer or readers.
+struct Checkpointer {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// How often the background checkpoint runs.
+pub const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(500);
+
+impl Checkpointer {
+    async fn start(connect: SqliteConnectOptions) -> Result<Checkpointer> {
+        let mut conn = sqlx::ConnectOptions::connect(&connect).await?;
+        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(CHECKPOINT_INTERVAL);
+            loop {
+                tokio::select! {
+                    _ = ticks.tick() => {
+                        if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&mut conn).await {
+                            tracing::warn!(%err, "background checkpoint failed");
+                        }
+                    }
+                    // Stopped, or the store was dropped without closing.
+                    _ = &mut stopped => break,
+                }
+            }
+            let _ = sqlx::Connection::close(conn).await;
+        });
+        Ok(Checkpointer { stop, task })
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
 }
 
 impl Store {
@@ -107,7 +147,9 @@ impl Store {
         // writers in the app instead of failing them with SQLITE_BUSY.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(connect.clone())
+            // WAL checkpoints run in the background (below), not inside
+            // whichever sale happens to cross the threshold.
+            .connect_with(connect.clone().pragma("wal_autocheckpoint", "0"))
             .await?;
         // A database touched by a newer build still opens: its extra
         // migrations only add what this build does not read.
@@ -119,14 +161,16 @@ impl Store {
         migrator.run(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(options.read_connections.max(1))
-            .connect_with(connect.read_only(true))
+            .connect_with(connect.clone().read_only(true))
             .await?;
+        let checkpointer = Checkpointer::start(connect).await?;
         let store = Store {
             writer,
             reader,
             clock,
             ids,
             record_outbox: options.record_outbox,
+            checkpointer,
         };
         store.init_device_state(&options).await?;
         Ok(store)
@@ -182,8 +226,18 @@ impl Store {
 
     /// Starts a write for `session`'s user. Nothing is visible to others, and
     /// nothing reaches the outbox, until [`WriteTx::commit`].
+    /// The user's role and access are read again inside the write, so a user
+    /// switched off or given another role since signing in is stopped here.
     pub(crate) async fn write(&self, session: &Session) -> Result<WriteTx<'_>> {
-        self.write_as(session.user_id()).await
+        let mut write = self.write_as(session.user_id()).await?;
+        let current: Option<(String, bool)> = sqlx::query_as("SELECT role, active FROM users WHERE id = ?")
+            .bind(session.user_id().to_string())
+            .fetch_optional(write.conn())
+            .await?;
+        match current {
+            Some((role, true)) if role == session.role().as_str() => Ok(write),
+            _ => Err(CoreError::SessionExpired),
+        }
     }
 
     pub(crate) async fn write_as(&self, user_id: Uuid) -> Result<WriteTx<'_>> {
@@ -210,6 +264,7 @@ impl Store {
 
     /// Closes both connection pools, checkpointing the WAL.
     pub async fn close(self) {
+        self.checkpointer.stop().await;
         self.reader.close().await;
         self.writer.close().await;
     }

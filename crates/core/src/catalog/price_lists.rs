@@ -79,16 +79,23 @@ fn price_list_from_row((id, name, currency, tier, region, active): PriceListRow)
     })
 }
 
-/// The price of `product_id` under `price_list_id`: the list's entry when
-/// both the list and the entry are active, else the product's own price.
-/// Reads through `conn`, so a write can price inside its own transaction.
+/// What selling a product to a customer needs: its price for them (their
+/// list's entry when both are active, else the product's own), its cost and
+/// tax rate. One read.
+pub(crate) struct ProductPricing {
+    pub price: Money,
+    pub cost: Money,
+    pub tax_rate_bp: i64,
+}
+
+/// The product's [`ProductPricing`] under `price_list_id`, read through `conn`.
 pub(crate) async fn price_for_in(
     conn: &mut SqliteConnection,
     product_id: Uuid,
     price_list_id: Option<Uuid>,
-) -> Result<Money> {
-    let row: Option<(String, i64, Option<String>, Option<i64>)> = sqlx::query_as(
-        "SELECT p.currency, p.price_minor, l.currency, e.price_minor
+) -> Result<ProductPricing> {
+    let row: Option<(String, i64, i64, i64, Option<String>, Option<i64>)> = sqlx::query_as(
+        "SELECT p.currency, p.price_minor, p.cost_minor, p.tax_rate_bp, l.currency, e.price_minor
          FROM products p
          LEFT JOIN price_list_entries e ON e.product_id = p.id AND e.price_list_id = ?2 AND e.active = 1
          LEFT JOIN price_lists l ON l.id = e.price_list_id AND l.active = 1
@@ -98,12 +105,18 @@ pub(crate) async fn price_for_in(
     .bind(price_list_id.map(|id| id.to_string()))
     .fetch_optional(&mut *conn)
     .await?;
-    let (product_currency, product_price, list_currency, list_price) =
+    let (product_currency, product_price, cost_minor, tax_rate_bp, list_currency, list_price) =
         row.ok_or_else(|| CoreError::not_found("product", product_id))?;
-    match (list_currency, list_price) {
-        (Some(currency), Some(price)) => Ok(Money::new(price, currency.parse()?)),
-        _ => Ok(Money::new(product_price, product_currency.parse()?)),
-    }
+    let product_currency: Currency = product_currency.parse()?;
+    let price = match (list_currency, list_price) {
+        (Some(currency), Some(price)) => Money::new(price, currency.parse()?),
+        _ => Money::new(product_price, product_currency),
+    };
+    Ok(ProductPricing {
+        price,
+        cost: Money::new(cost_minor, product_currency),
+        tax_rate_bp,
+    })
 }
 
 /// One price list read through `conn`.
@@ -325,6 +338,6 @@ impl Store {
     /// product's own price. Prices exclude tax.
     pub async fn price_for(&self, product_id: Uuid, price_list_id: Option<Uuid>) -> Result<Money> {
         let mut conn = self.reader().acquire().await?;
-        price_for_in(&mut conn, product_id, price_list_id).await
+        Ok(price_for_in(&mut conn, product_id, price_list_id).await?.price)
     }
 }

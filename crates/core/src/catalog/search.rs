@@ -43,6 +43,9 @@ fn is_combining_mark(c: char) -> bool {
 /// The FTS5 query for user `text`: every run of letters and digits becomes a
 /// quoted prefix term (`"cre"*`), all terms must match. `None` when the text
 /// holds no word at all (only spaces, punctuation or quotes).
+/// Matches ranked per search; see [`Store::search_products`].
+pub const RANKED_CANDIDATES: u32 = 400;
+
 pub(crate) fn fts_query(text: &str) -> Option<String> {
     let terms: Vec<String> = text
         .split(|c: char| !c.is_alphanumeric())
@@ -67,17 +70,33 @@ impl Store {
     /// of the search text (letter case and accents ignored). A product whose
     /// SKU equals the whole text comes first, then the best matches by BM25.
     /// Text without any word returns no products, never an error.
+    ///
+    /// Only the first [`RANKED_CANDIDATES`] matches are ranked: a one- or
+    /// two-letter prefix can match most of a large catalog, and scoring all
+    /// of it on every keystroke costs tens of milliseconds. Once a few
+    /// letters are typed, matches fall under the bound and the ranking is
+    /// exact.
     pub async fn search_products(&self, search: &ProductSearch) -> Result<Vec<Product>> {
         let Some(query) = fts_query(&search.text) else {
             return Ok(Vec::new());
         };
         let filter = if search.include_archived { "1" } else { "p.active = 1" };
-        // Column weights: name, sku, brand.
+        // Column weights: name, sku, brand. An exact SKU scores below any
+        // BM25 value (BM25 is negative, lower is better), so it comes first.
         let sql = format!(
-            "SELECT {PRODUCT_COLUMNS}
-             FROM products_fts f JOIN products p ON p.rowid = f.rowid
-             WHERE products_fts MATCH ?1 AND {filter}
-             ORDER BY (p.sku = ?2 COLLATE NOCASE) DESC, bm25(products_fts, 4.0, 2.0, 1.0), p.id
+            "WITH hits AS (
+                 SELECT rowid, bm25(products_fts, 4.0, 2.0, 1.0) AS score
+                 FROM products_fts WHERE products_fts MATCH ?1 LIMIT {RANKED_CANDIDATES}),
+             candidates AS (
+                 SELECT rowid, min(score) AS score FROM (
+                     SELECT rowid, score FROM hits
+                     UNION ALL
+                     SELECT rowid, -1e300 FROM products WHERE sku = ?2 COLLATE NOCASE)
+                 GROUP BY rowid)
+             SELECT {PRODUCT_COLUMNS}
+             FROM candidates c JOIN products p ON p.rowid = c.rowid
+             WHERE {filter}
+             ORDER BY c.score, p.id
              LIMIT ?3"
         );
         let rows: Vec<ProductRow> = sqlx::query_as(&sql)

@@ -139,7 +139,7 @@ async fn price_line(
     currency: Currency,
     price_list_id: Option<Uuid>,
 ) -> Result<(i64, i64)> {
-    let price = price_for_in(conn, product_id, price_list_id).await?;
+    let price = price_for_in(conn, product_id, price_list_id).await?.price;
     if price.currency != currency {
         return Err(CoreError::CurrencyMismatch {
             expected: currency.to_string(),

@@ -101,21 +101,15 @@ async fn price_cart(conn: &mut SqliteConnection, base_currency: Currency, reques
     let mut inputs = Vec::with_capacity(request.lines.len());
     let mut facts = Vec::with_capacity(request.lines.len());
     for line in &request.lines {
-        let product: Option<(String, i64, i64)> =
-            sqlx::query_as("SELECT currency, cost_minor, tax_rate_bp FROM products WHERE id = ?")
-                .bind(line.product_id.to_string())
-                .fetch_optional(&mut *conn)
-                .await?;
-        let (product_currency, cost_minor, tax_rate_bp) =
-            product.ok_or_else(|| CoreError::not_found("product", line.product_id))?;
-        let price = price_for_in(&mut *conn, line.product_id, price_list_id).await?;
+        let pricing = price_for_in(&mut *conn, line.product_id, price_list_id).await?;
+        let price = pricing.price;
         if price.currency != currency {
             return Err(CoreError::CurrencyMismatch {
                 expected: currency.to_string(),
                 found: price.currency.to_string(),
             });
         }
-        let tax_rate_bp = u32::try_from(tax_rate_bp).map_err(|_| CoreError::corrupt("product tax rate"))?;
+        let tax_rate_bp = u32::try_from(pricing.tax_rate_bp).map_err(|_| CoreError::corrupt("product tax rate"))?;
         inputs.push(LineInput {
             unit_price_minor: price.minor,
             qty: line.qty,
@@ -123,7 +117,7 @@ async fn price_cart(conn: &mut SqliteConnection, base_currency: Currency, reques
             discount: line.discount,
         });
         facts.push(ProductFacts {
-            cost: Money::new(cost_minor, product_currency.parse()?),
+            cost: pricing.cost,
             tax_rate_bp,
         });
     }

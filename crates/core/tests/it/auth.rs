@@ -103,3 +103,45 @@ async fn a_user_changes_their_own_pin() {
         "invalid_input"
     );
 }
+
+#[tokio::test]
+async fn a_manager_cannot_take_over_the_owner_by_pin() {
+    let test = TestStore::new().await;
+    let manager = test.user("max", Role::Manager).await;
+    let err = test
+        .store
+        .set_pin(&manager, test.owner.user_id(), "0000")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "forbidden");
+    assert_eq!(
+        test.store.sign_in("owner", "0000").await.unwrap_err().code(),
+        "bad_credentials"
+    );
+    // A manager still resets a cashier's PIN; the owner resets anyone's.
+    let clerk = test.user("cara", Role::Cashier).await;
+    test.store.set_pin(&manager, clerk.user_id(), "2468").await.unwrap();
+    test.store.sign_in("cara", "2468").await.unwrap();
+    test.store
+        .set_pin(&test.owner, manager.user_id(), "1357")
+        .await
+        .unwrap();
+    test.store.sign_in("max", "1357").await.unwrap();
+}
+
+#[tokio::test]
+async fn a_user_switched_off_after_signing_in_can_no_longer_write() {
+    let test = TestStore::new().await;
+    let manager = test.user("max", Role::Manager).await;
+    test.store
+        .set_user_active(&test.owner, manager.user_id(), false)
+        .await
+        .unwrap();
+    let err = test
+        .store
+        .create_product(&manager, &NewProduct::simple("LATE", "Too late", eur(1)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "session_expired");
+    assert_eq!(test.count("SELECT count(*) FROM products WHERE sku = 'LATE'").await, 0);
+}
