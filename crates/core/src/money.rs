@@ -104,7 +104,11 @@ impl Money {
         }
         let from_scale = 10i128.pow(self.currency.exponent());
         let to_scale = 10i128.pow(target.exponent());
-        let numerator = i128::from(self.minor) * i128::from(rate_micros) * to_scale;
+        // Amount and rate are both typed in: their product can pass i128.
+        let numerator = i128::from(self.minor)
+            .checked_mul(i128::from(rate_micros))
+            .and_then(|scaled| scaled.checked_mul(to_scale))
+            .ok_or(CoreError::Overflow)?;
         let denominator = 1_000_000 * from_scale;
         let minor = div_round_half_away(numerator, denominator);
         Ok(Money::new(
@@ -132,8 +136,10 @@ pub struct Qty(pub i64);
 impl Qty {
     pub const ONE: Qty = Qty(1000);
 
+    /// `n` whole units; saturates at the i64 range (use [`Qty::parse`] for
+    /// typed input, which reports overflow).
     pub fn units(n: i64) -> Qty {
-        Qty(n * 1000)
+        Qty(n.saturating_mul(1000))
     }
 
     pub fn milli(self) -> i64 {
@@ -266,6 +272,14 @@ mod tests {
         // 1 EUR = 0.305 KWD -> 2.00 EUR = 0.610 KWD.
         let kwd = Money::new(200, eur()).convert("KWD".parse().unwrap(), 305_000).unwrap();
         assert_eq!(kwd.minor, 610);
+    }
+
+    #[test]
+    fn huge_amounts_at_huge_rates_overflow_cleanly() {
+        let huge = Money::new(i64::MAX, "KWD".parse().unwrap());
+        assert_eq!(huge.convert(eur(), i64::MAX).unwrap_err().code(), "overflow");
+        let jpy_to_kwd = Money::new(i64::MAX, "JPY".parse().unwrap()).convert("KWD".parse().unwrap(), 1_000_000);
+        assert_eq!(jpy_to_kwd.unwrap_err().code(), "overflow");
     }
 
     #[test]

@@ -63,6 +63,8 @@ pub struct CountLine {
     pub counted: Qty,
     /// `counted - expected`: positive when more was found than expected.
     pub variance: Qty,
+    /// When the line was keyed: its reset point.
+    pub counted_at: Hlc,
 }
 
 type CountSessionRow = (String, String, String, String, i64, Option<i64>);
@@ -90,9 +92,15 @@ async fn count_lines_of<'c, E>(executor: E, count_id: Uuid) -> Result<Vec<CountL
 where
     E: Executor<'c, Database = Sqlite>,
 {
-    let rows: Vec<(String, String, String, i64, i64)> = sqlx::query_as(
+    // Open lines expect the level as of the moment they were keyed: the live
+    // level less the changes stamped after that moment.
+    let rows: Vec<(String, String, String, i64, i64, i64)> = sqlx::query_as(
         "SELECT l.product_id, coalesce(p.sku, ''), coalesce(p.name, ''),
-                coalesce(l.expected_milli, sl.qty_milli, 0), l.counted_milli
+                coalesce(l.expected_milli, coalesce(sl.qty_milli, 0) - coalesce((
+                    SELECT sum(m.qty_milli) FROM stock_movements m
+                    WHERE m.product_id = l.product_id AND m.location_id = s.location_id
+                      AND m.kind != 'count' AND m.hlc > l.counted_hlc), 0)),
+                l.counted_milli, l.counted_hlc
          FROM count_lines l
          JOIN count_sessions s ON s.id = l.session_id
          LEFT JOIN products p ON p.id = l.product_id
@@ -104,9 +112,10 @@ where
     .fetch_all(executor)
     .await?;
     rows.into_iter()
-        .map(|(product_id, sku, name, expected_milli, counted_milli)| {
+        .map(|(product_id, sku, name, expected_milli, counted_milli, counted_hlc)| {
             Ok(CountLine {
                 product_id: parse_uuid(&product_id)?,
+                counted_at: Hlc::from_i64(counted_hlc).map_err(|_| CoreError::corrupt("count line stamp"))?,
                 sku,
                 name,
                 expected: Qty(expected_milli),
@@ -186,13 +195,16 @@ impl Store {
         let mut write = self.write(session).await?;
         write.open_count_location(count_id).await?;
         write.require_product(product_id).await?;
+        let counted_at = write.stamp();
         sqlx::query(
-            "INSERT INTO count_lines (session_id, product_id, counted_milli) VALUES (?, ?, ?)
-             ON CONFLICT(session_id, product_id) DO UPDATE SET counted_milli = excluded.counted_milli",
+            "INSERT INTO count_lines (session_id, product_id, counted_milli, counted_hlc) VALUES (?, ?, ?, ?)
+             ON CONFLICT(session_id, product_id) DO UPDATE
+             SET counted_milli = excluded.counted_milli, counted_hlc = excluded.counted_hlc",
         )
         .bind(count_id.to_string())
         .bind(product_id.to_string())
         .bind(counted.milli())
+        .bind(counted_at.to_i64())
         .execute(write.conn())
         .await?;
         write.commit().await
@@ -243,9 +255,10 @@ impl Store {
         count_lines_of(self.reader(), count_id).await
     }
 
-    /// Commits an open count: one `count` movement per counted product, all
-    /// with the commit's stamp (the reset point), the expected quantities
-    /// saved on the lines, and one `stock.moved` op. Products not counted
+    /// Commits an open count: one `count` movement per counted product, each
+    /// stamped when its line was keyed (its reset point, so changes made
+    /// since still count), the expected quantities saved on the lines, and
+    /// one `stock.moved` op. Products not counted
     /// keep their level. Returns the lines with their variance.
     pub async fn commit_count(&self, session: &Session, count_id: Uuid) -> Result<Vec<CountLine>> {
         session.require(Permission::CountStock)?;
@@ -277,7 +290,7 @@ impl Store {
                     line.product_id,
                     location_id,
                     line.counted.milli(),
-                    hlc,
+                    line.counted_at,
                     Some(count_id),
                 )
             })

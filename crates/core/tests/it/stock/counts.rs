@@ -55,17 +55,19 @@ async fn variance_is_shown_before_commit_and_kept_after() {
             ("PER".into(), Qty::units(4), Qty::units(4), Qty(0)),
         ]
     );
-    // Expected follows the live level while the count is open.
+    // Two apples arrive after the apples were counted, before the commit:
+    // the count is the reset point of the moment it was keyed, so the
+    // delivery is kept (7 counted + 2 received) and the variance stands.
     fixture.receive(fixture.warehouse, fixture.apples, 2).await;
     let committed = store.commit_count(owner, count).await.unwrap();
     assert_eq!(
         variance(&committed),
         vec![
-            ("APL".into(), Qty::units(12), Qty::units(7), Qty::units(-5)),
+            ("APL".into(), Qty::units(10), Qty::units(7), Qty::units(-3)),
             ("PER".into(), Qty::units(4), Qty::units(4), Qty(0)),
         ]
     );
-    assert_eq!(fixture.level(fixture.apples, fixture.warehouse).await, 7_000);
+    assert_eq!(fixture.level(fixture.apples, fixture.warehouse).await, 9_000);
     assert_eq!(fixture.level(fixture.pears, fixture.warehouse).await, 4_000);
 
     let session = store.count_session(count).await.unwrap();
@@ -91,10 +93,16 @@ async fn variance_is_shown_before_commit_and_kept_after() {
             (MovementKind::Count, fixture.pears, fixture.warehouse, 4_000),
         ]
     );
+    // Each count movement carries the stamp of its line, keyed before the commit.
+    let keyed_at: Vec<_> = committed.iter().map(|line| line.counted_at).collect();
+    assert_eq!(
+        op.movements.iter().map(|movement| movement.hlc).collect::<Vec<_>>(),
+        keyed_at
+    );
     assert!(op
         .movements
         .iter()
-        .all(|movement| movement.ref_id == Some(count) && Some(movement.hlc) == session.committed_hlc));
+        .all(|movement| movement.ref_id == Some(count) && Some(movement.hlc) < session.committed_hlc));
     assert!(store.open_count_at(fixture.warehouse).await.unwrap().is_none());
 
     // After commit the saved expected quantities stay, whatever moves next.
