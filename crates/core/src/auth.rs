@@ -67,6 +67,8 @@ pub enum Permission {
     ManageUsers,
     ManageLocations,
     ManageCustomers,
+    /// A customer's credit limit and price list: what they may owe and pay.
+    ManageCredit,
     ReceiveStock,
     AdjustStock,
     TransferStock,

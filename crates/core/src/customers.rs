@@ -266,8 +266,12 @@ impl WriteTx<'_> {
 
 impl Store {
     /// Adds a customer. Codes are unique among active customers on this device.
+    /// Giving credit or a price list takes [`Permission::ManageCredit`].
     pub async fn create_customer(&self, session: &Session, customer: &NewCustomer) -> Result<Uuid> {
         session.require(Permission::ManageCustomers)?;
+        if customer.credit_limit.minor != 0 || customer.price_list_id.is_some() {
+            session.require(Permission::ManageCredit)?;
+        }
         let name = check_name(&customer.name)?;
         check_credit_limit(customer.credit_limit, customer.currency)?;
         let code = optional_text(&customer.code);
@@ -350,6 +354,12 @@ impl Store {
         }
         if fields.is_empty() {
             return Ok(());
+        }
+        if fields
+            .iter()
+            .any(|(name, _)| matches!(*name, "price_list_id" | "credit_limit_minor"))
+        {
+            session.require(Permission::ManageCredit)?;
         }
         write.update_fields(Entity::Customer, id, &fields).await?;
         write.commit().await

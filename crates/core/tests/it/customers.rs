@@ -26,7 +26,7 @@ async fn customers_are_created_edited_field_by_field_and_archived() {
     let test = TestStore::new().await;
     let store = &test.store;
     let clerk = test.user("cara", Role::Cashier).await;
-    let id = store.create_customer(&clerk, &acme()).await.unwrap();
+    let id = store.create_customer(&test.owner, &acme()).await.unwrap();
     let customer = store.customer(id).await.unwrap();
     assert_eq!(customer.code.as_deref(), Some("ACM-01"));
     assert_eq!(customer.name, "Acme Trading");
@@ -83,7 +83,7 @@ async fn customers_are_created_edited_field_by_field_and_archived() {
     assert_eq!(store.customers("", true).await.unwrap().len(), 1);
     assert!(!store.customer(id).await.unwrap().active);
     // Its code is free again while it is archived.
-    let other = store.create_customer(&clerk, &acme()).await.unwrap();
+    let other = store.create_customer(&test.owner, &acme()).await.unwrap();
     assert_eq!(
         store.set_customer_active(&clerk, id, true).await.unwrap_err().code(),
         "conflict"
@@ -193,7 +193,7 @@ async fn the_balance_is_derived_from_the_account_ledger() {
     let shop = Shop::new().await;
     let store = &shop.test.store;
     let salesperson = shop.test.user("sam", Role::Salesperson).await;
-    let customer = store.create_customer(&salesperson, &acme()).await.unwrap();
+    let customer = store.create_customer(&shop.test.owner, &acme()).await.unwrap();
     assert_eq!(store.customer_balance(customer).await.unwrap(), eur(0));
 
     let table = shop.product("TABLE", 12_000, 0, 0).await;
@@ -323,4 +323,29 @@ async fn roles_for_customers() {
     let clerk = test.user("cara", Role::Cashier).await;
     store.record_customer_payment(&clerk, customer, &payment).await.unwrap();
     assert_eq!(store.customer_balance(customer).await.unwrap(), eur(-100));
+
+    // A clerk keeps contact details up to date but gives no credit.
+    let raise = CustomerPatch {
+        credit_limit: Some(eur(1_000_000)),
+        ..CustomerPatch::default()
+    };
+    assert_eq!(
+        store.edit_customer(&clerk, customer, &raise).await.unwrap_err().code(),
+        "forbidden"
+    );
+    let phone = CustomerPatch {
+        phone: Some(Some("+44 20 7946 0000".into())),
+        ..CustomerPatch::default()
+    };
+    store.edit_customer(&clerk, customer, &phone).await.unwrap();
+    let with_credit = NewCustomer {
+        credit_limit: eur(500),
+        ..NewCustomer::named("Credit seeker", eur(0).currency)
+    };
+    assert_eq!(
+        store.create_customer(&clerk, &with_credit).await.unwrap_err().code(),
+        "forbidden"
+    );
+    store.edit_customer(&test.owner, customer, &raise).await.unwrap();
+    assert_eq!(store.customer(customer).await.unwrap().credit_limit, eur(1_000_000));
 }

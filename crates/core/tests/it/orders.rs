@@ -31,7 +31,7 @@ async fn a_draft_is_priced_edited_and_submitted_once() {
     store.set_list_price(owner, wholesale, flour, eur(800)).await.unwrap();
     let bakery = store
         .create_customer(
-            &salesperson,
+            &shop.test.owner,
             &NewCustomer {
                 code: Some("BAK-1".into()),
                 price_list_id: Some(wholesale),

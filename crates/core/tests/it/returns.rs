@@ -211,7 +211,7 @@ async fn returning_a_sale_on_account_credits_the_account() {
         .test
         .store
         .create_customer(
-            &shop.cashier,
+            &shop.test.owner,
             &NewCustomer {
                 credit_limit: eur(100_000),
                 ..NewCustomer::named("Acme", eur(0).currency)

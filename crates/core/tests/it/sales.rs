@@ -410,7 +410,7 @@ async fn a_sale_on_account_over_the_credit_limit_is_flagged_not_refused() {
         .test
         .store
         .create_customer(
-            &shop.cashier,
+            &shop.test.owner,
             &NewCustomer {
                 credit_limit: eur(5000),
                 ..NewCustomer::named("Acme", eur(0).currency)
