@@ -22,9 +22,9 @@ use crate::store::{DocKind, Store};
 pub struct ReturnRequest {
     pub sale_id: Uuid,
     pub lines: Vec<ReturnLineRequest>,
-    /// How the money goes back. By default: to the customer's account when
-    /// the sale was (partly) on account, else cash. `Account` needs a sale
-    /// with a customer.
+    /// How the money goes back. By default the method that took the largest
+    /// payment of the sale (card to card, account to account, cash to cash).
+    /// `Account` needs a sale with a customer.
     pub refund_method: Option<PaymentMethod>,
     pub reason: Option<String>,
 }
@@ -165,16 +165,20 @@ impl Store {
             .try_fold(0i64, |sum, line| sum.checked_add(line.refund_minor))
             .ok_or(CoreError::Overflow)?;
 
-        let sale_had_account: Option<String> =
-            sqlx::query_scalar("SELECT id FROM payments WHERE doc_id = ? AND method = 'account' LIMIT 1")
-                .bind(request.sale_id.to_string())
-                .fetch_optional(write.conn())
-                .await?;
-        let method = request.refund_method.unwrap_or(if sale_had_account.is_some() {
-            PaymentMethod::Account
-        } else {
-            PaymentMethod::Cash
-        });
+        // By default the money goes back the way most of it came in: a card
+        // sale to the card, an account sale to the account, cash to cash.
+        let main_method: Option<String> = sqlx::query_scalar(
+            "SELECT method FROM payments WHERE doc_id = ? AND doc_amount_minor > 0
+             ORDER BY doc_amount_minor DESC, method LIMIT 1",
+        )
+        .bind(request.sale_id.to_string())
+        .fetch_optional(write.conn())
+        .await?;
+        let method = match (request.refund_method, main_method) {
+            (Some(method), _) => method,
+            (None, Some(name)) => crate::sales::parse_method(&name)?,
+            (None, None) => PaymentMethod::Cash,
+        };
         let mut refunds = Vec::new();
         let mut account_entries = Vec::new();
         if method == PaymentMethod::Account {

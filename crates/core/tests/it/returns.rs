@@ -282,3 +282,28 @@ async fn only_refunders_take_returns() {
     assert_eq!(err.code(), "not_found");
     shop.test.store.record_return(&shop.cashier, &request).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_card_sale_is_refunded_to_the_card_by_default() {
+    let shop = Shop::new().await;
+    let lamp = shop.product("LAMP", 2000, 0, 0).await;
+    let mut request = shop.sale(vec![SaleLineRequest::new(lamp, Qty::ONE)], vec![cash(eur(500))]);
+    // 5.00 in cash, 15.00 on card: most of the money came by card.
+    request
+        .payments
+        .push(PaymentRequest::new(PaymentMethod::Card, eur(1500)));
+    let receipt = shop.test.store.record_sale(&shop.cashier, &request).await.unwrap();
+    let returned = shop
+        .test
+        .store
+        .record_return(&shop.cashier, &return_of(&receipt, &[(0, Qty::ONE)]))
+        .await
+        .unwrap();
+    assert_eq!(returned.refund_method, Some(PaymentMethod::Card));
+    assert_eq!(
+        shop.test
+            .count("SELECT count(*) FROM payments WHERE method = 'card' AND amount_minor = -2000")
+            .await,
+        1
+    );
+}
