@@ -88,7 +88,7 @@ impl Store {
         Ok(id)
     }
 
-    /// Renames, re-parents or archives a location.
+    /// Archives a location (the normal way to remove one) or brings it back.
     pub async fn set_location_active(&self, session: &Session, id: Uuid, active: bool) -> Result<()> {
         session.require(Permission::ManageLocations)?;
         let mut write = self.write(session).await?;

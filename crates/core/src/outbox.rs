@@ -1,5 +1,5 @@
-//! Reading the outbox: the ops waiting for the hub, in sequence order, and
-//! dropping them once the hub's acknowledgement is recorded.
+//! Reading the outbox: the ops waiting for the hub, in sequence order. The
+//! sync engine drops them once the hub has acknowledged them.
 
 use stockroom_protocol::{Hlc, Op, OpEnvelope};
 

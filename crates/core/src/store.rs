@@ -348,8 +348,6 @@ struct PendingOp {
 
 /// One write in progress: domain rows and outbox ops commit together or not
 /// at all. Dropping it without `commit` rolls everything back.
-// Device id, epoch and base currency are for the commands still to come
-// (sales, sync apply); the stock commands do not read them.
 pub(crate) struct WriteTx<'a> {
     tx: Transaction<'static, Sqlite>,
     store: &'a Store,
