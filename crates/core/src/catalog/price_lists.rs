@@ -88,13 +88,16 @@ pub(crate) struct ProductPricing {
     pub tax_rate_bp: i64,
 }
 
+/// Product currency, price, cost and tax; the list's currency and price.
+type PricingRow = (String, i64, i64, i64, Option<String>, Option<i64>);
+
 /// The product's [`ProductPricing`] under `price_list_id`, read through `conn`.
 pub(crate) async fn price_for_in(
     conn: &mut SqliteConnection,
     product_id: Uuid,
     price_list_id: Option<Uuid>,
 ) -> Result<ProductPricing> {
-    let row: Option<(String, i64, i64, i64, Option<String>, Option<i64>)> = sqlx::query_as(
+    let row: Option<PricingRow> = sqlx::query_as(
         "SELECT p.currency, p.price_minor, p.cost_minor, p.tax_rate_bp, l.currency, e.price_minor
          FROM products p
          LEFT JOIN price_list_entries e ON e.product_id = p.id AND e.price_list_id = ?2 AND e.active = 1
