@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use stockroom_server::accounts::{self, NewUser};
 use stockroom_server::policy::Role;
@@ -61,8 +61,8 @@ struct AddUserArgs {
     #[arg(long)]
     username: String,
     /// One of owner, manager, cashier, salesperson, warehouse.
-    #[arg(long)]
-    role: String,
+    #[arg(long, value_parser = parse_role)]
+    role: Role,
     /// Shown in the audit trail; the username if not given.
     #[arg(long)]
     display_name: Option<String>,
@@ -125,21 +125,22 @@ async fn bootstrap_owner(store: &dyn HubStore, tenant: &str, username: &str) -> 
 }
 
 async fn add_user(store: &dyn HubStore, args: AddUserArgs) -> Result<()> {
-    let Some(role) = Role::parse(&args.role) else {
-        bail!("--role must be one of owner, manager, cashier, salesperson, warehouse");
-    };
     let password =
         std::env::var("STOCKROOM_PASSWORD").context("STOCKROOM_PASSWORD must hold the new user's password")?;
     let user = NewUser {
         tenant_name: args.tenant.clone(),
         display_name: args.display_name.unwrap_or_else(|| args.username.clone()),
         username: args.username.clone(),
-        role,
+        role: args.role,
         password,
     };
     let added = accounts::add_user(store, user, SystemClock.now_ms()).await?;
     tracing::info!(username = args.username, tenant = args.tenant, user_id = %added.user_id, "user added");
     Ok(())
+}
+
+fn parse_role(name: &str) -> Result<Role, String> {
+    Role::parse(name).ok_or_else(|| "must be one of owner, manager, cashier, salesperson, warehouse".to_string())
 }
 
 /// The URL without its password, for messages.
