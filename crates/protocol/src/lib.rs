@@ -1,8 +1,10 @@
 //! Wire types shared by the device core and the sync hub: the op envelope,
-//! op payloads, and the hybrid logical clock. Serde only, no IO.
+//! op payloads, the hybrid logical clock, and the hub's HTTP API. Serde only,
+//! no IO.
 
 pub mod hlc;
 pub mod ops;
+pub mod sync;
 
 pub use hlc::{Hlc, HlcStamp};
 pub use ops::{Op, OpEnvelope, OpKind};

@@ -1,0 +1,197 @@
+//! The route handlers: health, enrolment, push and pull. Each checks its
+//! input, calls the store once, and answers with protocol types.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use serde::Deserialize;
+use stockroom_protocol::sync::{
+    EnrolRequest, EnrolResponse, PullResponse, PushRequest, PushResponse, RawOpEnvelope, MIN_PROTOCOL_VERSION,
+    MIN_SCHEMA_VERSION, PROTOCOL_VERSION_HEADER,
+};
+use stockroom_protocol::PROTOCOL_VERSION;
+use uuid::Uuid;
+
+use super::error::AppError;
+use super::extract::{AppJson, AppQuery, AuthDevice};
+use crate::accounts;
+use crate::cursor;
+use crate::state::AppState;
+use crate::store::{Enrolment, PushRules};
+
+/// Longest device name accepted at enrolment.
+const MAX_DEVICE_NAME_CHARS: usize = 100;
+
+#[derive(serde::Serialize)]
+pub struct Status {
+    status: &'static str,
+}
+
+/// `GET /healthz`: the process answers.
+pub async fn healthz() -> AppJson<Status> {
+    AppJson(Status { status: "ok" })
+}
+
+/// `GET /readyz`: the process answers and its database too.
+pub async fn readyz(State(state): State<AppState>) -> Result<AppJson<Status>, AppError> {
+    state.store.ping().await.map_err(AppError::Unavailable)?;
+    Ok(AppJson(Status { status: "ready" }))
+}
+
+/// Refuses a client the hub cannot serve: too old (update the app) or newer
+/// than the hub (update the hub). A newer schema is fine: new fields never
+/// force anything.
+fn check_versions(protocol: u32, schema: Option<u32>) -> Result<(), AppError> {
+    let schema_too_old = schema.is_some_and(|schema| schema < MIN_SCHEMA_VERSION);
+    if protocol < MIN_PROTOCOL_VERSION || schema_too_old {
+        return Err(AppError::AppTooOld {
+            protocol,
+            schema: schema.unwrap_or(MIN_SCHEMA_VERSION),
+            min_protocol: MIN_PROTOCOL_VERSION,
+            min_schema: MIN_SCHEMA_VERSION,
+        });
+    }
+    if protocol > PROTOCOL_VERSION {
+        return Err(AppError::HubTooOld {
+            protocol,
+            max_protocol: PROTOCOL_VERSION,
+        });
+    }
+    Ok(())
+}
+
+/// `POST /v1/enrol`: a user signs a device in; the device gets its id, a new
+/// epoch and a session token.
+pub async fn enrol(
+    State(state): State<AppState>,
+    AppJson(request): AppJson<EnrolRequest>,
+) -> Result<AppJson<EnrolResponse>, AppError> {
+    check_versions(request.protocol_version, None)?;
+    if let Some(name) = &request.device_name {
+        if name.chars().count() > MAX_DEVICE_NAME_CHARS || name.chars().any(char::is_control) {
+            return Err(AppError::Invalid {
+                field: "device_name",
+                problem: "too long, or has control characters".to_string(),
+            });
+        }
+    }
+    let user = accounts::sign_in(&*state.store, &request.username, &request.password)
+        .await?
+        .ok_or(AppError::BadCredentials)?;
+    let device_id = request.device_id.unwrap_or_else(Uuid::now_v7);
+    let (session_token, token_hash) = accounts::new_session_token();
+    let enrolment = Enrolment {
+        tenant_id: user.tenant_id,
+        user_id: user.id,
+        device_id,
+        device_name: request.device_name,
+        token_hash,
+        now_ms: state.clock.now_ms(),
+    };
+    let epoch = state.store.enrol_device(&enrolment).await?;
+    tracing::info!(%device_id, epoch, user_id = %user.id, tenant_id = %user.tenant_id, "device enrolled");
+    Ok(AppJson(EnrolResponse {
+        tenant_id: user.tenant_id,
+        device_id,
+        epoch,
+        session_token,
+        user_id: user.id,
+        role: user.role.as_str().to_string(),
+        hub_time_ms: state.clock.now_ms(),
+    }))
+}
+
+/// `POST /v1/sync/push`: records a batch of the device's ops in one
+/// transaction and acknowledges them once it has committed.
+pub async fn push(
+    State(state): State<AppState>,
+    AuthDevice(auth): AuthDevice,
+    AppJson(request): AppJson<PushRequest<RawOpEnvelope>>,
+) -> Result<AppJson<PushResponse>, AppError> {
+    check_versions(request.protocol_version, Some(request.schema_version))?;
+    if request.device_id != auth.device_id {
+        return Err(AppError::DeviceMismatch);
+    }
+    if request.epoch != auth.epoch {
+        return Err(AppError::StaleEpoch {
+            sent: request.epoch,
+            current: auth.epoch,
+        });
+    }
+    if request.ops.len() > state.config.max_ops_per_push {
+        return Err(AppError::BatchTooLarge {
+            count: request.ops.len(),
+            max: state.config.max_ops_per_push,
+        });
+    }
+    if let Some(stranger) = request
+        .ops
+        .iter()
+        .find(|op| op.device_id != auth.device_id || op.epoch != auth.epoch || op.seq == 0)
+    {
+        return Err(AppError::EnvelopeMismatch { seq: stranger.seq });
+    }
+    let rules = PushRules {
+        now_ms: state.clock.now_ms(),
+        max_future_ms: state.config.max_future_ms,
+    };
+    let report = state.store.push(&auth, &request.ops, rules).await?;
+    tracing::debug!(
+        device_id = %auth.device_id,
+        epoch = auth.epoch,
+        n_ops = request.ops.len(),
+        acked_through_seq = report.acked_through_seq,
+        stopped = ?report.stopped,
+        "push"
+    );
+    Ok(AppJson(PushResponse {
+        acked_through_seq: report.acked_through_seq,
+        results: report.results,
+        stopped: report.stopped,
+        hub_time_ms: state.clock.now_ms(),
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PullParams {
+    since: Option<String>,
+    limit: Option<u32>,
+}
+
+/// `GET /v1/sync/pull?since=CURSOR&limit=N`: the tenant's feed after the
+/// cursor, in commit order.
+pub async fn pull(
+    State(state): State<AppState>,
+    AuthDevice(auth): AuthDevice,
+    headers: HeaderMap,
+    AppQuery(params): AppQuery<PullParams>,
+) -> Result<AppJson<PullResponse<RawOpEnvelope>>, AppError> {
+    if let Some(value) = headers.get(PROTOCOL_VERSION_HEADER) {
+        let protocol = value
+            .to_str()
+            .ok()
+            .and_then(|text| text.trim().parse().ok())
+            .ok_or_else(|| AppError::BadQuery {
+                detail: format!("{PROTOCOL_VERSION_HEADER} must be a number"),
+            })?;
+        check_versions(protocol, None)?;
+    }
+    let after = cursor::decode(params.since.as_deref().unwrap_or_default()).ok_or(AppError::BadCursor)?;
+    let limit = params
+        .limit
+        .unwrap_or(state.config.default_pull_limit)
+        .clamp(1, state.config.max_pull_limit);
+    // One more than the page, to know whether more remain.
+    let mut page = state.store.pull(auth.tenant_id, after, limit + 1).await?;
+    if after > page.head {
+        return Err(AppError::CursorAhead);
+    }
+    let more = page.entries.len() > limit as usize;
+    page.entries.truncate(limit as usize);
+    let next = page.entries.last().map_or(after, |entry| entry.position);
+    Ok(AppJson(PullResponse {
+        changes: page.entries,
+        next: cursor::encode(next),
+        more,
+        hub_time_ms: state.clock.now_ms(),
+    }))
+}
