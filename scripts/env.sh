@@ -4,3 +4,7 @@
 if command -v mold >/dev/null 2>&1; then
   export RUSTFLAGS="${RUSTFLAGS:--C link-arg=-fuse-ld=mold}"
 fi
+# Set by scripts/setup when the tests need their own PostgreSQL role.
+if [ -f .stockroom/test-env ]; then
+  . .stockroom/test-env
+fi

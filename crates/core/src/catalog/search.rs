@@ -83,6 +83,8 @@ impl Store {
         let filter = if search.include_archived { "1" } else { "p.active = 1" };
         // Column weights: name, sku, brand. An exact SKU scores below any
         // BM25 value (BM25 is negative, lower is better), so it comes first.
+        // CROSS JOIN keeps SQLite from walking every active product through
+        // an index on `active` and probing the candidates (11 ms on 100k).
         let sql = format!(
             "WITH hits AS (
                  SELECT rowid, bm25(products_fts, 4.0, 2.0, 1.0) AS score
@@ -94,7 +96,7 @@ impl Store {
                      SELECT rowid, -1e300 FROM products WHERE sku = ?2 COLLATE NOCASE)
                  GROUP BY rowid)
              SELECT {PRODUCT_COLUMNS}
-             FROM candidates c JOIN products p ON p.rowid = c.rowid
+             FROM candidates c CROSS JOIN products p ON p.rowid = c.rowid
              WHERE {filter}
              ORDER BY c.score, p.id
              LIMIT ?3"
