@@ -14,36 +14,55 @@ use crate::store::{FlagCode, Store, WriteTx};
 /// counted or not: they are flagged for a manager to review.
 pub const COUNT_CLOCK_UNCERTAINTY_MS: u64 = 120_000;
 
-impl WriteTx<'_> {
-    /// Appends `movement` (made by `device`) to the ledger and updates the
-    /// level of its product at its location. Negative stock is allowed and
-    /// flagged; so are movements within clock uncertainty of a count. The
-    /// ledger is a set by id: a movement already recorded (sync delivering it
-    /// again) changes nothing.
-    pub(crate) async fn record_movement(&mut self, movement: &Movement, device: &str) -> Result<()> {
-        let user_id = self.user_id.to_string();
-        let inserted = sqlx::query(
-            "INSERT INTO stock_movements (id, kind, product_id, location_id, qty_milli, hlc, hlc_device, ref_id, reason, user_id)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT(id) DO NOTHING",
-        )
-        .bind(movement.id.to_string())
-        .bind(movement.kind.as_str())
-        .bind(movement.product_id.to_string())
-        .bind(movement.location_id.to_string())
-        .bind(movement.qty_milli)
-        .bind(movement.hlc.to_i64())
-        .bind(device)
-        .bind(movement.ref_id.map(|id| id.to_string()))
-        .bind(movement.reason.as_deref())
-        .bind(user_id)
-        .execute(self.conn())
-        .await?
-        .rows_affected();
-        if inserted == 0 {
-            return Ok(());
-        }
+/// Rows per multi-row insert (10 values each, under SQLite's 32,766).
+pub(crate) const ROWS_PER_STATEMENT: usize = 1_000;
 
+impl WriteTx<'_> {
+    /// Appends `movements` (made by `device`) to the ledger, in multi-row
+    /// statements, and updates the level of each one's product at its
+    /// location. Negative stock is allowed and flagged; so are movements
+    /// within clock uncertainty of a count. The ledger is a set by id: a
+    /// movement already recorded (sync delivering it again) changes nothing.
+    pub(crate) async fn record_movements(&mut self, movements: &[Movement], device: &str) -> Result<()> {
+        for chunk in movements.chunks(ROWS_PER_STATEMENT) {
+            self.record_movement_chunk(chunk, device).await?;
+        }
+        Ok(())
+    }
+
+    async fn record_movement_chunk(&mut self, movements: &[Movement], device: &str) -> Result<()> {
+        let user_id = self.user_id.to_string();
+        let sql = format!(
+            "INSERT INTO stock_movements (id, kind, product_id, location_id, qty_milli, hlc, hlc_device, ref_id, reason, user_id)
+             VALUES {} ON CONFLICT(id) DO NOTHING RETURNING id",
+            vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; movements.len()].join(", ")
+        );
+        let mut query = sqlx::query_scalar::<_, String>(&sql);
+        for movement in movements {
+            query = query
+                .bind(movement.id.to_string())
+                .bind(movement.kind.as_str())
+                .bind(movement.product_id.to_string())
+                .bind(movement.location_id.to_string())
+                .bind(movement.qty_milli)
+                .bind(movement.hlc.to_i64())
+                .bind(device)
+                .bind(movement.ref_id.map(|id| id.to_string()))
+                .bind(movement.reason.as_deref())
+                .bind(user_id.clone());
+        }
+        let inserted: std::collections::HashSet<String> = query.fetch_all(self.conn()).await?.into_iter().collect();
+        for movement in movements {
+            // Already in the ledger (sync delivering it again): no change.
+            if inserted.contains(&movement.id.to_string()) {
+                self.move_level(movement, device).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies one newly recorded movement to its stock level.
+    async fn move_level(&mut self, movement: &Movement, device: &str) -> Result<()> {
         if movement.kind == MovementKind::Count {
             return self.apply_count(movement, device).await;
         }

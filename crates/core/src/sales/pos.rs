@@ -15,6 +15,7 @@ use crate::auth::{Permission, Session};
 use crate::catalog::price_lists::price_for_in;
 use crate::customers::{balance_in, customer_in, Customer};
 use crate::error::{CoreError, Result};
+use crate::ledger::ROWS_PER_STATEMENT;
 use crate::money::{line_amount, Currency, Money, Qty};
 use crate::sales::pricing::{sale_amounts, settle, Discount, LineInput, PaymentRequest, SaleAmounts};
 use crate::sales::Receipt;
@@ -354,31 +355,33 @@ impl Store {
         .bind(&device)
         .execute(write.conn())
         .await?;
-        for line in &sale.lines {
-            sqlx::query(
+        for lines in sale.lines.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
                 "INSERT INTO sale_lines (id, sale_id, line_no, product_id, qty_milli, unit_price_minor,
                                          discount_minor, tax_rate_bp, tax_minor, total_minor)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(line.id.to_string())
-            .bind(sale_id.to_string())
-            .bind(i64::from(line.line_no))
-            .bind(line.product_id.to_string())
-            .bind(line.qty_milli)
-            .bind(line.unit_price_minor)
-            .bind(line.discount_minor)
-            .bind(i64::from(line.tax_rate_bp))
-            .bind(line.tax_minor)
-            .bind(line.total_minor)
-            .execute(write.conn())
-            .await?;
+                 VALUES {}",
+                vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; lines.len()].join(", ")
+            );
+            let mut insert_lines = sqlx::query(&sql);
+            for line in lines {
+                insert_lines = insert_lines
+                    .bind(line.id.to_string())
+                    .bind(sale_id.to_string())
+                    .bind(i64::from(line.line_no))
+                    .bind(line.product_id.to_string())
+                    .bind(line.qty_milli)
+                    .bind(line.unit_price_minor)
+                    .bind(line.discount_minor)
+                    .bind(i64::from(line.tax_rate_bp))
+                    .bind(line.tax_minor)
+                    .bind(line.total_minor);
+            }
+            insert_lines.execute(write.conn()).await?;
         }
         for payment in &sale.payments {
             write.insert_payment(sale_id, payment, hlc).await?;
         }
-        for movement in &sale.movements {
-            write.record_movement(movement, &device).await?;
-        }
+        write.record_movements(&sale.movements, &device).await?;
         for entry in &sale.account_entries {
             write.insert_account_entry(entry, hlc).await?;
         }

@@ -280,9 +280,7 @@ impl Store {
         for refund in &completed.refunds {
             write.insert_payment(return_id, refund, hlc).await?;
         }
-        for movement in &completed.movements {
-            write.record_movement(movement, &device).await?;
-        }
+        write.record_movements(&completed.movements, &device).await?;
         for entry in &completed.account_entries {
             write.insert_account_entry(entry, hlc).await?;
         }

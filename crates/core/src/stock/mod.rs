@@ -119,9 +119,7 @@ impl WriteTx<'_> {
         transfer: Option<TransferHeader>,
     ) -> Result<()> {
         let device = self.device_text.clone();
-        for movement in &movements {
-            self.record_movement(movement, &device).await?;
-        }
+        self.record_movements(&movements, &device).await?;
         self.append_op(hlc, &Op::StockMoved(StockMoved { movements, transfer }))
             .await
     }

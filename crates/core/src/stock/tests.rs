@@ -160,7 +160,7 @@ async fn apply_in_order(arrivals: &[Fact]) -> std::result::Result<BTreeMap<(Uuid
     for (arrival_idx, fact) in arrivals.iter().enumerate() {
         let mut write = store.write_as(syncing_user).await.map_err(fail)?;
         write
-            .record_movement(&fact.movement, &fact.device)
+            .record_movements(std::slice::from_ref(&fact.movement), &fact.device)
             .await
             .map_err(fail)?;
         write.commit().await.map_err(fail)?;
