@@ -1,6 +1,8 @@
 //! Price lists (per customer tier, region and currency) and their entries,
 //! both class F records, and the price a product sells at under a list.
 
+use std::collections::HashMap;
+
 use sqlx::SqliteConnection;
 use stockroom_protocol::ops::Entity;
 use uuid::Uuid;
@@ -88,8 +90,8 @@ pub(crate) struct ProductPricing {
     pub tax_rate_bp: i64,
 }
 
-/// Product currency, price, cost and tax; the list's currency and price.
-type PricingRow = (String, i64, i64, i64, Option<String>, Option<i64>);
+/// Product id, currency, price, cost and tax; the list's currency and price.
+type PricingRow = (String, String, i64, i64, i64, Option<String>, Option<i64>);
 
 /// The product's [`ProductPricing`] under `price_list_id`, read through `conn`.
 pub(crate) async fn price_for_in(
@@ -97,29 +99,50 @@ pub(crate) async fn price_for_in(
     product_id: Uuid,
     price_list_id: Option<Uuid>,
 ) -> Result<ProductPricing> {
-    let row: Option<PricingRow> = sqlx::query_as(
-        "SELECT p.currency, p.price_minor, p.cost_minor, p.tax_rate_bp, l.currency, e.price_minor
-         FROM products p
-         LEFT JOIN price_list_entries e ON e.product_id = p.id AND e.price_list_id = ?2 AND e.active = 1
-         LEFT JOIN price_lists l ON l.id = e.price_list_id AND l.active = 1
-         WHERE p.id = ?1",
-    )
-    .bind(product_id.to_string())
-    .bind(price_list_id.map(|id| id.to_string()))
-    .fetch_optional(&mut *conn)
-    .await?;
-    let (product_currency, product_price, cost_minor, tax_rate_bp, list_currency, list_price) =
-        row.ok_or_else(|| CoreError::not_found("product", product_id))?;
-    let product_currency: Currency = product_currency.parse()?;
-    let price = match (list_currency, list_price) {
-        (Some(currency), Some(price)) => Money::new(price, currency.parse()?),
-        _ => Money::new(product_price, product_currency),
-    };
-    Ok(ProductPricing {
-        price,
-        cost: Money::new(cost_minor, product_currency),
-        tax_rate_bp,
-    })
+    prices_for_in(conn, &[product_id], price_list_id)
+        .await?
+        .remove(&product_id)
+        .ok_or_else(|| CoreError::not_found("product", product_id))
+}
+
+/// [`ProductPricing`] of several products (a cart) in one read; products
+/// that do not exist are missing from the map.
+pub(crate) async fn prices_for_in(
+    conn: &mut SqliteConnection,
+    product_ids: &[Uuid],
+    price_list_id: Option<Uuid>,
+) -> Result<HashMap<Uuid, ProductPricing>> {
+    let mut pricing = HashMap::with_capacity(product_ids.len());
+    for chunk in product_ids.chunks(500) {
+        let sql = format!(
+            "SELECT p.id, p.currency, p.price_minor, p.cost_minor, p.tax_rate_bp, l.currency, e.price_minor
+             FROM products p
+             LEFT JOIN price_list_entries e ON e.product_id = p.id AND e.price_list_id = ? AND e.active = 1
+             LEFT JOIN price_lists l ON l.id = e.price_list_id AND l.active = 1
+             WHERE p.id IN ({})",
+            vec!["?"; chunk.len()].join(", ")
+        );
+        let mut query = sqlx::query_as::<_, PricingRow>(&sql).bind(price_list_id.map(|id| id.to_string()));
+        for id in chunk {
+            query = query.bind(id.to_string());
+        }
+        for (id, product_currency, product_price, cost_minor, tax_rate_bp, list_currency, list_price) in
+            query.fetch_all(&mut *conn).await?
+        {
+            let product_currency: Currency = product_currency.parse()?;
+            let price = match (list_currency, list_price) {
+                (Some(currency), Some(price)) => Money::new(price, currency.parse()?),
+                _ => Money::new(product_price, product_currency),
+            };
+            let pricing_of_product = ProductPricing {
+                price,
+                cost: Money::new(cost_minor, product_currency),
+                tax_rate_bp,
+            };
+            pricing.insert(parse_uuid(&id)?, pricing_of_product);
+        }
+    }
+    Ok(pricing)
 }
 
 /// One price list read through `conn`.

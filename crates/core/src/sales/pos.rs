@@ -12,7 +12,7 @@ use stockroom_protocol::Op;
 use uuid::Uuid;
 
 use crate::auth::{Permission, Session};
-use crate::catalog::price_lists::price_for_in;
+use crate::catalog::price_lists::prices_for_in;
 use crate::customers::{balance_in, customer_in, Customer};
 use crate::error::{CoreError, Result};
 use crate::ledger::ROWS_PER_STATEMENT;
@@ -101,8 +101,12 @@ async fn price_cart(conn: &mut SqliteConnection, base_currency: Currency, reques
 
     let mut inputs = Vec::with_capacity(request.lines.len());
     let mut facts = Vec::with_capacity(request.lines.len());
+    let product_ids: Vec<Uuid> = request.lines.iter().map(|line| line.product_id).collect();
+    let prices = prices_for_in(&mut *conn, &product_ids, price_list_id).await?;
     for line in &request.lines {
-        let pricing = price_for_in(&mut *conn, line.product_id, price_list_id).await?;
+        let pricing = prices
+            .get(&line.product_id)
+            .ok_or_else(|| CoreError::not_found("product", line.product_id))?;
         let price = pricing.price;
         if price.currency != currency {
             return Err(CoreError::CurrencyMismatch {
