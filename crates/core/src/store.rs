@@ -78,28 +78,63 @@ pub struct Store {
     ids: Arc<dyn IdSource>,
     record_outbox: bool,
     checkpointer: Checkpointer,
+    commits: Arc<CommitClock>,
 }
 
-/// Copies committed pages from the WAL back into the database file every
-/// [`CHECKPOINT_INTERVAL`] on its own connection, so no write pays for it.
-/// `PASSIVE` never blocks the writer or readers.
+/// Copies committed pages from the WAL back into the database file on its
+/// own connection, so no write pays for it: when no write has committed for
+/// [`CHECKPOINT_IDLE`] (between customers at a till), or at the latest every
+/// [`CHECKPOINT_MAX_WAIT`] under sustained writing. `PASSIVE` never blocks
+/// the writer or readers.
 struct Checkpointer {
     stop: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<()>,
 }
 
-/// How often the background checkpoint runs.
-pub const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(500);
+/// Quiet time after a commit before the background checkpoint runs.
+pub const CHECKPOINT_IDLE: Duration = Duration::from_millis(250);
+/// Longest time between checkpoints while writes keep coming.
+pub const CHECKPOINT_MAX_WAIT: Duration = Duration::from_secs(10);
+
+/// When the last write committed, for the checkpointer: microseconds since
+/// the store opened.
+#[derive(Default)]
+struct CommitClock {
+    opened: std::sync::OnceLock<std::time::Instant>,
+    last_commit_us: std::sync::atomic::AtomicU64,
+}
+
+impl CommitClock {
+    fn now_us(&self) -> u64 {
+        self.opened.get_or_init(std::time::Instant::now).elapsed().as_micros() as u64
+    }
+
+    fn committed(&self) {
+        self.last_commit_us
+            .store(self.now_us(), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn idle_for(&self) -> Duration {
+        let last = self.last_commit_us.load(std::sync::atomic::Ordering::Relaxed);
+        Duration::from_micros(self.now_us().saturating_sub(last))
+    }
+}
 
 impl Checkpointer {
-    async fn start(connect: SqliteConnectOptions) -> Result<Checkpointer> {
+    async fn start(connect: SqliteConnectOptions, commits: Arc<CommitClock>) -> Result<Checkpointer> {
         let mut conn = sqlx::ConnectOptions::connect(&connect).await?;
         let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(CHECKPOINT_INTERVAL);
+            let mut ticks = tokio::time::interval(CHECKPOINT_IDLE);
+            let mut since_checkpoint = Duration::ZERO;
             loop {
                 tokio::select! {
                     _ = ticks.tick() => {
+                        since_checkpoint += CHECKPOINT_IDLE;
+                        if commits.idle_for() < CHECKPOINT_IDLE && since_checkpoint < CHECKPOINT_MAX_WAIT {
+                            continue;
+                        }
+                        since_checkpoint = Duration::ZERO;
                         if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&mut conn).await {
                             tracing::warn!(%err, "background checkpoint failed");
                         }
@@ -163,7 +198,8 @@ impl Store {
             .max_connections(options.read_connections.max(1))
             .connect_with(connect.clone().read_only(true))
             .await?;
-        let checkpointer = Checkpointer::start(connect).await?;
+        let commits = Arc::new(CommitClock::default());
+        let checkpointer = Checkpointer::start(connect, commits.clone()).await?;
         let store = Store {
             writer,
             reader,
@@ -171,6 +207,7 @@ impl Store {
             ids,
             record_outbox: options.record_outbox,
             checkpointer,
+            commits,
         };
         store.init_device_state(&options).await?;
         Ok(store)
@@ -470,6 +507,7 @@ impl WriteTx<'_> {
             .await?;
         tracing::debug!(ops = self.next_seq - self.first_seq, "write committed");
         self.tx.commit().await?;
+        self.store.commits.committed();
         Ok(())
     }
 }
