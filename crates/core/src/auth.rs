@@ -12,74 +12,11 @@ use crate::error::{CoreError, Result};
 use crate::ids::parse_uuid;
 use crate::store::Store;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Role {
-    Owner,
-    Manager,
-    Cashier,
-    Salesperson,
-    Warehouse,
-}
+pub use stockroom_protocol::roles::{Permission, Role};
 
-impl Role {
-    pub const ALL: [Role; 5] = [
-        Role::Owner,
-        Role::Manager,
-        Role::Cashier,
-        Role::Salesperson,
-        Role::Warehouse,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Owner => "owner",
-            Role::Manager => "manager",
-            Role::Cashier => "cashier",
-            Role::Salesperson => "salesperson",
-            Role::Warehouse => "warehouse",
-        }
-    }
-
-    pub fn parse(name: &str) -> Result<Role> {
-        Role::ALL
-            .into_iter()
-            .find(|role| role.as_str() == name)
-            .ok_or_else(|| CoreError::invalid("role", format!("{name:?} is not a role")))
-    }
-
-    /// The role's permissions. Owners and managers may do everything except
-    /// that only an owner may create or change another owner.
-    pub fn allows(self, permission: Permission) -> bool {
-        use Permission::*;
-        match self {
-            Role::Owner | Role::Manager => true,
-            Role::Cashier => matches!(permission, Sell | Refund | CollectPayments | ManageCustomers),
-            Role::Salesperson => matches!(permission, Sell | TakeOrders | CollectPayments | ManageCustomers),
-            Role::Warehouse => matches!(permission, ReceiveStock | AdjustStock | TransferStock | CountStock),
-        }
-    }
-}
-
-/// Things a command may need to be allowed to do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Permission {
-    ManageCatalog,
-    ManageUsers,
-    ManageLocations,
-    ManageCustomers,
-    /// A customer's credit limit and price list: what they may owe and pay.
-    ManageCredit,
-    ReceiveStock,
-    AdjustStock,
-    TransferStock,
-    CountStock,
-    Sell,
-    Refund,
-    TakeOrders,
-    CollectPayments,
-    ImportExport,
-    /// Marking a manager's flag (negative stock, clock doubt) as dealt with.
-    ResolveFlags,
+/// A role stored as text, read back.
+pub(crate) fn parse_role(name: &str) -> Result<Role> {
+    Role::parse(name).ok_or_else(|| CoreError::corrupt(format!("role {name:?}")))
 }
 
 /// A signed-in user on this device. Made only by signing in, so holding one
@@ -205,7 +142,7 @@ impl Store {
         Ok(Session {
             user_id: parse_uuid(&id)?,
             username,
-            role: Role::parse(&role)?,
+            role: parse_role(&role)?,
         })
     }
 
@@ -286,7 +223,7 @@ impl Store {
             .bind(user_id.to_string())
             .fetch_optional(write.conn())
             .await?;
-        let target_role = Role::parse(&target_role.ok_or_else(|| CoreError::not_found("user", user_id))?)?;
+        let target_role = parse_role(&target_role.ok_or_else(|| CoreError::not_found("user", user_id))?)?;
         if target_role == Role::Owner && user_id != session.user_id() && session.role() != Role::Owner {
             return Err(CoreError::Forbidden {
                 permission: Permission::ManageUsers,
@@ -346,7 +283,7 @@ impl Store {
                     id: parse_uuid(&id)?,
                     username,
                     display_name,
-                    role: Role::parse(&role)?,
+                    role: parse_role(&role)?,
                     active,
                 })
             })

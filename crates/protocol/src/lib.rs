@@ -4,6 +4,7 @@
 
 pub mod hlc;
 pub mod ops;
+pub mod roles;
 pub mod sync;
 
 pub use hlc::{Hlc, HlcStamp};

@@ -12,68 +12,7 @@ use uuid::Uuid;
 /// Oldest payload version of any op type the hub still applies.
 pub const MIN_OP_VERSION: u32 = 1;
 
-/// Hub users' roles; the same names and powers as on the device.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Role {
-    Owner,
-    Manager,
-    Cashier,
-    Salesperson,
-    Warehouse,
-}
-
-impl Role {
-    pub const ALL: [Role; 5] = [
-        Role::Owner,
-        Role::Manager,
-        Role::Cashier,
-        Role::Salesperson,
-        Role::Warehouse,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Owner => "owner",
-            Role::Manager => "manager",
-            Role::Cashier => "cashier",
-            Role::Salesperson => "salesperson",
-            Role::Warehouse => "warehouse",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|role| role.as_str() == name)
-    }
-
-    /// The device core's permission table (`crates/core/src/auth.rs`),
-    /// repeated here until both move to the protocol crate.
-    pub fn allows(self, permission: Permission) -> bool {
-        use Permission::*;
-        match self {
-            Role::Owner | Role::Manager => true,
-            Role::Cashier => matches!(permission, Sell | Refund | CollectPayments | ManageCustomers),
-            Role::Salesperson => matches!(permission, Sell | TakeOrders | CollectPayments | ManageCustomers),
-            Role::Warehouse => matches!(permission, ReceiveStock | AdjustStock | TransferStock | CountStock),
-        }
-    }
-}
-
-/// What making an op needs a role to allow.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Permission {
-    ManageCatalog,
-    ManageUsers,
-    ManageLocations,
-    ManageCustomers,
-    ReceiveStock,
-    AdjustStock,
-    TransferStock,
-    CountStock,
-    Sell,
-    Refund,
-    TakeOrders,
-    CollectPayments,
-}
+pub use stockroom_protocol::roles::{Permission, Role};
 
 /// Who the hub holds responsible for an op: the hub user with the op's user
 /// id or, when the hub does not know that id (a user made on the device),
