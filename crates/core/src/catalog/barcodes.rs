@@ -102,7 +102,9 @@ pub fn manual_code_key(raw: &str) -> Result<String> {
 
 /// Stored codes a scan of `raw` may match, best first: its normalised key,
 /// the text exactly as scanned (imported codes with a bad check digit are
-/// kept as they came), and for 8 digits the UPC-E expansion.
+/// kept as they came), for 8 digits the UPC-E expansion, and for an EAN-8
+/// written as GTIN-13/14 (leading zeros, as GS1 DataMatrix labels carry it)
+/// the EAN-8 itself.
 pub(crate) fn lookup_candidates(raw: &str) -> Vec<String> {
     let raw = raw.trim();
     if raw.is_empty() {
@@ -117,6 +119,11 @@ pub(crate) fn lookup_candidates(raw: &str) -> Vec<String> {
             if !candidates.contains(&expanded) {
                 candidates.push(expanded);
             }
+        }
+    }
+    if let BarcodeKey::Gtin(key) = gtin::normalise(raw) {
+        if key.len() == 13 && key.starts_with("00000") && gtin::is_valid_gtin(&key[5..]) {
+            candidates.push(key[5..].to_string());
         }
     }
     candidates

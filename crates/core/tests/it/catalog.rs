@@ -412,10 +412,12 @@ async fn upc_a_upc_e_and_ean13_forms_find_the_same_product() {
         .add_barcode(&test.owner, mints, "96385074", stockroom_core::Qty(1000))
         .await
         .unwrap();
-    assert_eq!(
-        test.store.lookup_barcode("96385074").await.unwrap().unwrap().product.id,
-        mints
-    );
+    // The same EAN-8 as a GS1 DataMatrix label carries it (GTIN-14), or as
+    // a 13-digit field, finds the same product.
+    for scanned in ["96385074", "00000096385074", "0000096385074"] {
+        let hit = test.store.lookup_barcode(scanned).await.unwrap().expect(scanned);
+        assert_eq!(hit.product.id, mints, "{scanned}");
+    }
 
     assert_eq!(test.store.lookup_barcode("4006381333931").await.unwrap(), None);
     assert_eq!(test.store.lookup_barcode("").await.unwrap(), None);
