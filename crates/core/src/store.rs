@@ -20,6 +20,9 @@ use crate::money::Currency;
 /// Migrations of the device database, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/device");
 
+/// Longest a write waits for the one writer connection.
+pub const WRITER_WAIT: Duration = Duration::from_secs(300);
+
 /// How hard a commit waits for the disk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Durability {
@@ -182,6 +185,9 @@ impl Store {
         // writers in the app instead of failing them with SQLITE_BUSY.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            // A write waits its turn behind a long one (a 100k-row import
+            // holds the writer for seconds) instead of failing after 30 s.
+            .acquire_timeout(WRITER_WAIT)
             // WAL checkpoints run in the background (below), not inside
             // whichever sale happens to cross the threshold.
             .connect_with(connect.clone().pragma("wal_autocheckpoint", "0"))
