@@ -17,6 +17,7 @@ mod records;
 pub mod sales;
 pub mod stock;
 pub mod store;
+pub mod sync;
 
 pub use auth::{NewUser, Permission, Role, Session, User};
 pub use catalog::price_lists::{NewPriceList, PriceList, PriceListEntry, PriceListPatch};
