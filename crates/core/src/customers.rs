@@ -12,7 +12,7 @@ use crate::catalog::price_lists::price_list_in;
 use crate::error::{CoreError, Result};
 use crate::ids::parse_uuid;
 use crate::money::{Currency, Money};
-use crate::records::FieldValue;
+use crate::records::{check_name, optional_text, FieldValue};
 use crate::sales::{millis_of, parse_method};
 use crate::store::{Store, WriteTx};
 
@@ -93,21 +93,6 @@ pub struct AccountStatementLine {
     pub ref_id: Option<Uuid>,
     pub method: Option<PaymentMethod>,
     pub at_ms: u64,
-}
-
-fn optional_text(text: &Option<String>) -> Option<String> {
-    text.as_deref()
-        .map(str::trim)
-        .filter(|text| !text.is_empty())
-        .map(str::to_string)
-}
-
-fn check_name(name: &str) -> Result<String> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(CoreError::invalid("name", "must not be empty"));
-    }
-    Ok(name.to_string())
 }
 
 fn check_credit_limit(limit: Money, currency: Currency) -> Result<()> {

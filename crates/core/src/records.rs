@@ -42,6 +42,23 @@ impl FieldValue {
     }
 }
 
+/// Typed text for an optional field: trimmed, and `None` when blank.
+pub(crate) fn optional_text(text: &Option<String>) -> Option<String> {
+    text.as_deref()
+        .map(str::trim)
+        .filter(|text| !text.is_empty())
+        .map(str::to_string)
+}
+
+/// A record's required name, trimmed; blank is `invalid_input`.
+pub(crate) fn check_name(name: &str) -> Result<String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(CoreError::invalid("name", "must not be empty"));
+    }
+    Ok(name.to_string())
+}
+
 /// The table behind each class-F entity.
 pub(crate) fn table_of(entity: Entity) -> &'static str {
     match entity {

@@ -11,7 +11,7 @@ use crate::auth::{Permission, Session};
 use crate::error::{CoreError, Result};
 use crate::ids::parse_uuid;
 use crate::money::{Currency, Money};
-use crate::records::FieldValue;
+use crate::records::{check_name, optional_text, FieldValue};
 use crate::store::Store;
 
 /// A named set of prices in one currency, e.g. "Wholesale EU".
@@ -51,21 +51,6 @@ pub struct PriceListEntry {
     pub product_id: Uuid,
     pub price: Money,
     pub active: bool,
-}
-
-fn trimmed(text: &Option<String>) -> Option<String> {
-    text.as_deref()
-        .map(str::trim)
-        .filter(|text| !text.is_empty())
-        .map(str::to_string)
-}
-
-fn check_name(name: &str) -> Result<String> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(CoreError::invalid("name", "must not be empty"));
-    }
-    Ok(name.to_string())
 }
 
 type PriceListRow = (String, String, String, Option<String>, Option<String>, bool);
@@ -169,8 +154,8 @@ impl Store {
                 &[
                     ("name", FieldValue::Text(Some(name))),
                     ("currency", FieldValue::Text(Some(list.currency.to_string()))),
-                    ("tier", FieldValue::Text(trimmed(&list.tier))),
-                    ("region", FieldValue::Text(trimmed(&list.region))),
+                    ("tier", FieldValue::Text(optional_text(&list.tier))),
+                    ("region", FieldValue::Text(optional_text(&list.region))),
                     ("active", FieldValue::Bool(true)),
                 ],
             )
@@ -193,13 +178,13 @@ impl Store {
             }
         }
         if let Some(tier) = &patch.tier {
-            let tier = trimmed(tier);
+            let tier = optional_text(tier);
             if tier != current.tier {
                 fields.push(("tier", FieldValue::Text(tier)));
             }
         }
         if let Some(region) = &patch.region {
-            let region = trimmed(region);
+            let region = optional_text(region);
             if region != current.region {
                 fields.push(("region", FieldValue::Text(region)));
             }
