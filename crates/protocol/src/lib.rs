@@ -5,6 +5,7 @@
 pub mod hlc;
 pub mod ops;
 pub mod roles;
+pub mod snapshot;
 pub mod sync;
 
 pub use hlc::{Hlc, HlcStamp};

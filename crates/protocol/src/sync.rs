@@ -209,6 +209,9 @@ pub struct PullResponse<O = OpEnvelope> {
     /// Whether more changes follow `next` right now.
     pub more: bool,
     pub hub_time_ms: u64,
+    /// The feed's hash chain at `next`, hex (see [`crate::snapshot`]).
+    #[serde(default)]
+    pub chain: String,
 }
 
 /// One change in a tenant's feed, at its commit-ordered position.

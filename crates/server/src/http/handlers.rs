@@ -193,5 +193,7 @@ pub async fn pull(
         next: cursor::encode(next),
         more,
         hub_time_ms: state.clock.now_ms(),
+        // The feed's hash chain arrives with the chained feed; empty until then.
+        chain: String::new(),
     }))
 }
