@@ -24,11 +24,15 @@ pub async fn enrol(
     secrets::save_token(enrolled.device_id, &enrolled.session_token)
         .context("keeping the hub session in the OS keychain")?;
     let role = Role::parse(&enrolled.role).with_context(|| format!("hub role {:?}", enrolled.role))?;
+    store.adopt_hub_user(enrolled.user_id, username, role, user_pin).await?;
     store
-        .adopt_hub_user(enrolled.user_id, username, role, user_pin)
-        .await?;
-    store
-        .record_enrolment(hub, enrolled.tenant_id, enrolled.device_id, enrolled.epoch, enrolled.hub_time_ms)
+        .record_enrolment(
+            hub,
+            enrolled.tenant_id,
+            enrolled.device_id,
+            enrolled.epoch,
+            enrolled.hub_time_ms,
+        )
         .await?;
     Ok(format!(
         "device {} enrolled with {hub} (epoch {}) as {username}",
@@ -47,7 +51,11 @@ pub async fn sync(store: &Store, watch: bool, every: Duration) -> Result<String>
     let link = HttpHub::new(&hub, &token).map_err(|err| anyhow::anyhow!("{}", err.detail))?;
     let config = SyncConfig {
         jitter_seed: device.device_id.as_u128() as u64,
-        backoff_cap_ms: if watch { 10_000 } else { SyncConfig::default().backoff_cap_ms },
+        backoff_cap_ms: if watch {
+            10_000
+        } else {
+            SyncConfig::default().backoff_cap_ms
+        },
         ..SyncConfig::default()
     };
     let mut state = on_poke(store.sync_state().await?);

@@ -216,7 +216,10 @@ pub async fn run_seed(
     let quiet = started.elapsed();
     world.check().await?;
     if std::env::var_os("STOCKROOM_SIM_TIMING").is_some() {
-        eprintln!("seed {seed}: set-up {set_up:?}, faults {faulty:?}, quiet {quiet:?}, checked {:?}", started.elapsed());
+        eprintln!(
+            "seed {seed}: set-up {set_up:?}, faults {faulty:?}, quiet {quiet:?}, checked {:?}",
+            started.elapsed()
+        );
     }
     for device in world.devices.drain(..) {
         if let Some(store) = device.store {

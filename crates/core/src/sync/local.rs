@@ -282,14 +282,15 @@ impl Store {
             .bind(user_id.to_string())
             .execute(write.conn())
             .await?;
-        let taken_over = sqlx::query("UPDATE users SET id = ?, role = ?, pin_hash = coalesce(?, pin_hash) WHERE username = ?")
-            .bind(user_id.to_string())
-            .bind(role.as_str())
-            .bind(pin_hash.as_deref())
-            .bind(username)
-            .execute(write.conn())
-            .await?
-            .rows_affected();
+        let taken_over =
+            sqlx::query("UPDATE users SET id = ?, role = ?, pin_hash = coalesce(?, pin_hash) WHERE username = ?")
+                .bind(user_id.to_string())
+                .bind(role.as_str())
+                .bind(pin_hash.as_deref())
+                .bind(username)
+                .execute(write.conn())
+                .await?
+                .rows_affected();
         if taken_over == 0 {
             let now_ms = write.now_ms();
             sqlx::query(

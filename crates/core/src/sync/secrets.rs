@@ -26,7 +26,8 @@ impl VaultError {
 }
 
 fn entry(device_id: Uuid) -> Result<keyring::Entry, VaultError> {
-    keyring::Entry::new(KEYCHAIN_SERVICE, &device_id.to_string()).map_err(|err| VaultError::Unavailable(err.to_string()))
+    keyring::Entry::new(KEYCHAIN_SERVICE, &device_id.to_string())
+        .map_err(|err| VaultError::Unavailable(err.to_string()))
 }
 
 /// Stores the session token of `device_id`, replacing an older one.

@@ -122,8 +122,18 @@ pub fn eur(minor: i64) -> Money {
 pub fn join_session_keyring() {
     const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
     // SAFETY: keyctl(JOIN_SESSION_KEYRING, NULL) takes no pointers we own.
-    let id = unsafe { libc::syscall(libc::SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, std::ptr::null::<libc::c_char>()) };
-    assert!(id >= 0, "joining a session keyring failed: {}", std::io::Error::last_os_error());
+    let id = unsafe {
+        libc::syscall(
+            libc::SYS_keyctl,
+            KEYCTL_JOIN_SESSION_KEYRING,
+            std::ptr::null::<libc::c_char>(),
+        )
+    };
+    assert!(
+        id >= 0,
+        "joining a session keyring failed: {}",
+        std::io::Error::last_os_error()
+    );
 }
 
 #[cfg(not(target_os = "linux"))]

@@ -68,8 +68,18 @@ async fn remote_fields_win_by_stamp_and_new_records_arrive() {
     let t = TestStore::new().await;
     let product = t.product("P-1", 250).await;
     let created_ms = START_MS;
-    let older = remote_fields(Entity::Product, product, created_ms - 5_000, serde_json::json!({"name": "Old tea"}));
-    let newer = remote_fields(Entity::Product, product, created_ms + 5_000, serde_json::json!({"price_minor": 300}));
+    let older = remote_fields(
+        Entity::Product,
+        product,
+        created_ms - 5_000,
+        serde_json::json!({"name": "Old tea"}),
+    );
+    let newer = remote_fields(
+        Entity::Product,
+        product,
+        created_ms + 5_000,
+        serde_json::json!({"price_minor": 300}),
+    );
     let fresh_id = Uuid::from_u128(0xabc);
     let created = remote_fields(
         Entity::Product,
@@ -88,7 +98,10 @@ async fn remote_fields_win_by_stamp_and_new_records_arrive() {
     assert_eq!(tea.price.minor, 300, "a newer remote price wins");
     let coffee = t.store.product(fresh_id).await.unwrap();
     assert_eq!((coffee.sku.as_str(), coffee.price.minor), ("P-2", 900));
-    assert_eq!(t.store.sync_position().await.unwrap().pull_cursor.as_deref(), Some("1:3"));
+    assert_eq!(
+        t.store.sync_position().await.unwrap().pull_cursor.as_deref(),
+        Some("1:3")
+    );
 
     // Applying the same page again (a retry after a lost answer) changes nothing.
     let before = t.store.replica_rows().await.unwrap();
@@ -100,7 +113,12 @@ async fn remote_fields_win_by_stamp_and_new_records_arrive() {
 async fn a_page_that_does_not_follow_the_chain_applies_nothing() {
     let t = TestStore::new().await;
     let product = t.product("P-1", 250).await;
-    let op = remote_fields(Entity::Product, product, START_MS + 9_000, serde_json::json!({"name": "Changed"}));
+    let op = remote_fields(
+        Entity::Product,
+        product,
+        START_MS + 9_000,
+        serde_json::json!({"name": "Changed"}),
+    );
     let (mut bad, _) = page(0, GENESIS_CHAIN, vec![op]);
     bad.chain = chain_hex(&[7; 32]);
     let name_before = t.store.product(product).await.unwrap().name;
@@ -116,7 +134,10 @@ async fn an_own_edit_is_held_until_the_hub_confirms_and_a_refusal_reverts_it() {
     let product = t.product("P-1", 250).await;
     // Everything so far reached the hub.
     let next_seq = t.store.device_info().await.unwrap().next_seq;
-    t.store.record_push_result(next_seq - 1, &acked(next_seq - 1, vec![])).await.unwrap();
+    t.store
+        .record_push_result(next_seq - 1, &acked(next_seq - 1, vec![]))
+        .await
+        .unwrap();
 
     t.clock.advance(1_000);
     let patch = ProductPatch {
@@ -127,7 +148,12 @@ async fn an_own_edit_is_held_until_the_hub_confirms_and_a_refusal_reverts_it() {
     let edit = t.store.outbox_pending(10).await.unwrap().pop().unwrap();
     // Meanwhile another device set a price, stamped before this edit: it
     // does not show, but it is what stands if the hub refuses the edit.
-    let remote = remote_fields(Entity::Product, product, START_MS + 500, serde_json::json!({"price_minor": 260}));
+    let remote = remote_fields(
+        Entity::Product,
+        product,
+        START_MS + 500,
+        serde_json::json!({"price_minor": 260}),
+    );
     let (first, _) = page(0, GENESIS_CHAIN, vec![remote]);
     t.store.apply_pull(&first).await.unwrap();
     assert_eq!(t.store.product(product).await.unwrap().price.minor, 275);
@@ -147,7 +173,10 @@ async fn an_own_edit_is_held_until_the_hub_confirms_and_a_refusal_reverts_it() {
     assert_eq!(t.store.outbox_len().await.unwrap(), 0);
     let notices = t.store.sync_notices(10).await.unwrap();
     assert_eq!(notices.len(), 1);
-    assert_eq!((notices[0].kind.as_str(), notices[0].code.as_str()), ("rejected", "role_not_allowed"));
+    assert_eq!(
+        (notices[0].kind.as_str(), notices[0].code.as_str()),
+        ("rejected", "role_not_allowed")
+    );
 }
 
 #[tokio::test]
