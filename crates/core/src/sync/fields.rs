@@ -286,14 +286,22 @@ impl WriteTx<'_> {
     /// record, with nothing confirmed, stays as it is and the refusal is
     /// shown).
     pub(crate) async fn revert_refused_fields(&mut self, op_id: Uuid) -> Result<()> {
-        let held: Vec<(String, String, String, Option<String>, Option<i64>, Option<String>)> = sqlx::query_as(
+        let held: Vec<HeldField> = sqlx::query_as(
             "SELECT entity, row_id, field, confirmed_value, confirmed_hlc, confirmed_device FROM field_pending
              WHERE own_op_id = ?",
         )
         .bind(op_id.to_string())
         .fetch_all(self.conn())
         .await?;
-        for (entity_text, row_text, field, value, hlc, device) in held {
+        for HeldField {
+            entity: entity_text,
+            row_id: row_text,
+            field,
+            confirmed_value: value,
+            confirmed_hlc: hlc,
+            confirmed_device: device,
+        } in held
+        {
             self.release_pending(&entity_text, &row_text, &field).await?;
             let Some(entity) = entity_from_name(&entity_text) else {
                 continue;
@@ -310,6 +318,17 @@ impl WriteTx<'_> {
         }
         Ok(())
     }
+}
+
+/// A `field_pending` row as read back.
+#[derive(sqlx::FromRow)]
+struct HeldField {
+    entity: String,
+    row_id: String,
+    field: String,
+    confirmed_value: Option<String>,
+    confirmed_hlc: Option<i64>,
+    confirmed_device: Option<String>,
 }
 
 /// The entity stored under `name` in `field_stamps` and `field_pending`.

@@ -26,6 +26,18 @@ pub struct SyncPosition {
     pub last_sync_ms: Option<u64>,
 }
 
+/// The `sync_state` row as read back.
+#[derive(sqlx::FromRow)]
+struct PositionRow {
+    hub_url: Option<String>,
+    tenant_id: Option<String>,
+    acked_through_seq: i64,
+    pull_cursor: Option<String>,
+    chain: String,
+    clock_offset_ms: i64,
+    last_sync_ms: Option<i64>,
+}
+
 /// An entry of the sync inbox: an own op the hub refused or flagged, or a
 /// feed entry this device could not apply.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,28 +62,20 @@ pub struct AppliedPage {
 impl Store {
     /// The saved sync position.
     pub async fn sync_position(&self) -> Result<SyncPosition> {
-        let row: (
-            Option<String>,
-            Option<String>,
-            i64,
-            Option<String>,
-            String,
-            i64,
-            Option<i64>,
-        ) = sqlx::query_as(
+        let row: PositionRow = sqlx::query_as(
             "SELECT hub_url, tenant_id, acked_through_seq, pull_cursor, chain, clock_offset_ms, last_sync_ms
              FROM sync_state WHERE id = 1",
         )
         .fetch_one(self.reader())
         .await?;
         Ok(SyncPosition {
-            hub_url: row.0,
-            tenant_id: row.1.as_deref().map(crate::ids::parse_uuid).transpose()?,
-            acked_through_seq: row.2 as u64,
-            pull_cursor: row.3,
-            chain: row.4,
-            clock_offset_ms: row.5,
-            last_sync_ms: row.6.map(|ms| ms as u64),
+            hub_url: row.hub_url,
+            tenant_id: row.tenant_id.as_deref().map(crate::ids::parse_uuid).transpose()?,
+            acked_through_seq: row.acked_through_seq as u64,
+            pull_cursor: row.pull_cursor,
+            chain: row.chain,
+            clock_offset_ms: row.clock_offset_ms,
+            last_sync_ms: row.last_sync_ms.map(|ms| ms as u64),
         })
     }
 
