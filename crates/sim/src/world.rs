@@ -127,7 +127,9 @@ struct World {
     hub: Arc<dyn HubStore>,
     network: Arc<Network>,
     tenant_id: Uuid,
-    owner: Session,
+    /// Signed in on the first device (a session names a user; the same user
+    /// exists on every device of the run).
+    owner: Option<Session>,
     owner_id: Uuid,
     devices: Vec<Device>,
     products: Vec<Uuid>,
@@ -189,7 +191,7 @@ pub async fn run_seed(
         hub: hub.store.clone(),
         network,
         tenant_id,
-        owner: sign_in_template(template, dir, owner_id).await?,
+        owner: None,
         owner_id,
         devices: Vec::new(),
         products: Vec::new(),
@@ -242,6 +244,9 @@ impl World {
         let clock = Arc::new(ManualClock::new(START_MS.saturating_add_signed(skew_ms)));
         let ids_seed = self.rng.gen();
         let store = open_device(&path, clock.clone(), ids_seed).await?;
+        if self.owner.is_none() {
+            self.owner = Some(store.sign_in(OWNER, OWNER_PIN).await?);
+        }
         let device_id = store.device_info().await?.device_id;
         let mut device = Device {
             path,
@@ -260,7 +265,7 @@ impl World {
         self.enrol(&mut device).await?;
         let store = device.store.as_ref().context("device open")?;
         let location = store
-            .create_location(&self.owner, &format!("Shop {index}"), LocationKind::Store, None)
+            .create_location(&self.owner()?, &format!("Shop {index}"), LocationKind::Store, None)
             .await?;
         device.location = Some(location);
         device.state = store.sync_state().await?;
@@ -296,6 +301,10 @@ impl World {
             .await?;
         device.state = unblock(store.sync_state().await?);
         Ok(())
+    }
+
+    fn owner(&self) -> anyhow::Result<Session> {
+        self.owner.clone().context("no device signed in yet")
     }
 
     async fn note_written(&mut self, index: usize) -> anyhow::Result<()> {
@@ -388,7 +397,7 @@ impl World {
     /// One local write of a random kind; a refusal by the core (a product
     /// this device has not received yet) is part of the game.
     async fn write(&mut self, index: usize) -> anyhow::Result<()> {
-        let owner = self.owner.clone();
+        let owner = self.owner()?;
         let kind = self.rng.gen_range(0..100);
         let product = (!self.products.is_empty()).then(|| self.products[self.rng.gen_range(0..self.products.len())]);
         let qty = Qty::units(self.rng.gen_range(1..20));
@@ -615,18 +624,6 @@ impl World {
         }
         Ok(())
     }
-}
-
-/// The run's owner session: signed in once on a scratch copy (a session
-/// names a user; the same user exists on every device of the run).
-async fn sign_in_template(template: &Template, dir: &Path, owner_id: Uuid) -> anyhow::Result<Session> {
-    let path = dir.join("sign-in.db");
-    std::fs::write(&path, &template.bytes)?;
-    edit_file(&path, &[("UPDATE users SET id = ?", vec![owner_id.to_string()])]).await?;
-    let store = open_device(&path, Arc::new(ManualClock::new(START_MS)), 0).await?;
-    let session = store.sign_in(OWNER, OWNER_PIN).await?;
-    store.close().await;
-    Ok(session)
 }
 
 fn store_clock(clock: &ManualClock) -> u64 {
