@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod policy;
 mod push;
+pub mod records;
 pub mod state;
 pub mod store;
 

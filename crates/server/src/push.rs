@@ -4,20 +4,47 @@
 //! In one transaction: lock the device's cursor; acknowledge `seq <= last`
 //! as duplicates (a different op id at a known seq is a divergent outbox and
 //! fails the whole push); stop at a gap or an unsupported type version;
-//! record each new op in a savepoint, applied or rejected with a code (a
-//! rejection still moves the cursor, else the queue would block for ever);
-//! move the cursor; take feed positions from the tenant's counter and append
-//! the applied ops to the feed. The caller commits, then answers.
+//! record each new op, applied or rejected with a code (a rejection still
+//! moves the cursor, else the queue would block for ever), merging applied
+//! `fields.set` ops into their class-F records; move the cursor; take feed
+//! positions from the tenant's counter and append the applied ops to the
+//! feed, each with its link of the hash chain. The caller commits, then
+//! answers.
+//!
+//! **One go first, one op at a time if that fails.** Every op's writes
+//! belong to that op alone: a failure of one must not lose the others. Doing
+//! that with a savepoint per op costs three round trips per op and a
+//! subtransaction each; so the new ops are first written all together, in
+//! a handful of multi-row statements inside ONE savepoint. An op id already
+//! in the log is not a failure (`ON CONFLICT (op_id) DO NOTHING` reports it
+//! and it is answered as before). Only if the database refuses something
+//! (a row no op of a healthy device produces) is the batch savepoint rolled
+//! back and the same ops written again one by one, each in its own
+//! savepoint, where a refusal that belongs to the op's data rejects that op
+//! alone (`invalid_payload`) and any other failure fails the push (the
+//! device retries). Both ways run the same code ([`record_group`]) over a
+//! group of ops, so the outcome of a batch is the same as op by op.
+//!
+//! **Locks, always in this order:** the device's cursor row, then the
+//! tenant's row (feed head and chain). The tenant row is taken before the
+//! first record is read, so the read-merge-write of records is serialised
+//! per tenant, and held to commit, so feed positions and the chain follow
+//! commit order.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 
-use stockroom_protocol::sync::{BatchStop, FlagCode, OpOutcome, OpResult, RawOpEnvelope, RejectCode};
-use stockroom_protocol::Hlc;
+use stockroom_protocol::ops::{Entity, FieldsSet};
+use stockroom_protocol::snapshot::{chain_next, FieldStamp};
+use stockroom_protocol::sync::{
+    BatchStop, FeedChange, FlagCode, OpOutcome, OpResult, RawOp, RawOpEnvelope, RejectCode,
+};
+use stockroom_protocol::{Hlc, Op};
 use uuid::Uuid;
 
 use crate::error::HubError;
 use crate::policy::{self, Actor, Decision, Role};
+use crate::records::Record;
 use crate::store::{DeviceAuth, PushReport, PushRules};
 
 /// An op already recorded at a (device, epoch, seq).
@@ -56,11 +83,13 @@ pub(crate) struct OpLogRow<'a> {
     pub flags_json: String,
 }
 
-/// Whether an op_log insert went in, or found its op id taken.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Inserted {
-    Yes,
-    OpIdTaken,
+/// A class-F record's key.
+pub(crate) type RecordKey = (Entity, Uuid);
+
+/// A feed entry to append: the op and the chain after it.
+pub(crate) struct FeedRow {
+    pub op_id: Uuid,
+    pub chain: [u8; 32],
 }
 
 /// The statements a backend runs inside its push transaction.
@@ -80,15 +109,15 @@ pub(crate) trait PushTx: Send {
 
     fn user(&mut self, user_id: Uuid) -> impl Future<Output = Result<Option<HubUser>, HubError>> + Send;
 
-    fn savepoint(&mut self) -> impl Future<Output = Result<(), HubError>> + Send;
+    fn savepoint(&mut self, name: &'static str) -> impl Future<Output = Result<(), HubError>> + Send;
 
-    fn release_savepoint(&mut self) -> impl Future<Output = Result<(), HubError>> + Send;
+    fn release_savepoint(&mut self, name: &'static str) -> impl Future<Output = Result<(), HubError>> + Send;
 
-    fn rollback_to_savepoint(&mut self) -> impl Future<Output = Result<(), HubError>> + Send;
+    fn rollback_to_savepoint(&mut self, name: &'static str) -> impl Future<Output = Result<(), HubError>> + Send;
 
-    /// Inserts into op_log; a taken op id is reported, not an error (the
-    /// transaction is then unusable until the savepoint is rolled back).
-    fn insert_op(&mut self, row: &OpLogRow<'_>) -> impl Future<Output = Result<Inserted, HubError>> + Send;
+    /// Inserts op_log rows in one go, skipping those whose op id is taken
+    /// (also by an earlier row of the same call); returns the seqs inserted.
+    fn insert_ops(&mut self, rows: &[OpLogRow<'_>]) -> impl Future<Output = Result<HashSet<u64>, HubError>> + Send;
 
     fn insert_repeated(
         &mut self,
@@ -104,15 +133,37 @@ pub(crate) trait PushTx: Send {
         last_seq: u64,
     ) -> impl Future<Output = Result<(), HubError>> + Send;
 
-    /// Moves the tenant's feed head on by `count` (locking it until commit)
-    /// and returns the new head.
-    fn take_positions(&mut self, tenant_id: Uuid, count: u64) -> impl Future<Output = Result<u64, HubError>> + Send;
+    /// Locks the tenant's row until commit; returns its feed head and the
+    /// chain there.
+    fn lock_tenant(&mut self, tenant_id: Uuid) -> impl Future<Output = Result<(u64, [u8; 32]), HubError>> + Send;
+
+    /// The stored records with these keys (missing ones are left out).
+    fn load_records(
+        &mut self,
+        tenant_id: Uuid,
+        keys: &[RecordKey],
+    ) -> impl Future<Output = Result<Vec<(RecordKey, Record)>, HubError>> + Send;
+
+    /// Writes these records whole, inserting or replacing.
+    fn save_records(
+        &mut self,
+        tenant_id: Uuid,
+        records: &[(RecordKey, Record)],
+    ) -> impl Future<Output = Result<(), HubError>> + Send;
 
     fn append_feed(
         &mut self,
         tenant_id: Uuid,
         first_position: u64,
-        op_ids: &[Uuid],
+        rows: &[FeedRow],
+    ) -> impl Future<Output = Result<(), HubError>> + Send;
+
+    /// Moves the tenant's feed head and chain (its row is locked).
+    fn set_feed_head(
+        &mut self,
+        tenant_id: Uuid,
+        head: u64,
+        chain: [u8; 32],
     ) -> impl Future<Output = Result<(), HubError>> + Send;
 
     fn record_skew(
@@ -121,6 +172,44 @@ pub(crate) trait PushTx: Send {
         skew_ms: u64,
         now_ms: u64,
     ) -> impl Future<Output = Result<(), HubError>> + Send;
+
+    /// Whether the database refused a statement because of the data in it
+    /// (a constraint, a value it cannot store): the op's fault, for good.
+    fn is_data_error(error: &sqlx::Error) -> bool;
+}
+
+/// A new op on its way into the log.
+struct Pending<'a> {
+    row: OpLogRow<'a>,
+    flags: Vec<FlagCode>,
+    /// The record change of an applied `fields.set`.
+    fields_set: Option<FieldsSet>,
+}
+
+/// What became of a pending op.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Written {
+    /// In the log (applied or rejected as decided).
+    Logged,
+    /// Its op id was already in the log.
+    OpIdTaken,
+    /// The database refused its data: logged as rejected instead.
+    Refused,
+}
+
+/// The transaction's hold on the tenant row, once taken.
+#[derive(Default)]
+struct TenantLock(Option<(u64, [u8; 32])>);
+
+impl TenantLock {
+    async fn take<T: PushTx>(&mut self, tx: &mut T, tenant_id: Uuid) -> Result<(u64, [u8; 32]), HubError> {
+        if let Some(held) = self.0 {
+            return Ok(held);
+        }
+        let held = tx.lock_tenant(tenant_id).await?;
+        self.0 = Some(held);
+        Ok(held)
+    }
 }
 
 /// Runs a push inside `tx`. The caller begins the transaction (SQLite:
@@ -133,9 +222,10 @@ pub(crate) async fn push_batch<T: PushTx>(
 ) -> Result<PushReport, HubError> {
     let first_seq = tx.lock_cursor(auth.device_id, auth.epoch).await?;
     let mut last_seq = first_seq;
-    let mut results = Vec::with_capacity(ops.len());
+    // Every op looked at: its result now (duplicates), or later (new ops).
+    let mut results: Vec<Option<OpResult>> = Vec::with_capacity(ops.len());
+    let mut pending: Vec<Pending<'_>> = Vec::new();
     let mut stopped = None;
-    let mut applied_ids = Vec::new();
     let mut actors: HashMap<Uuid, Actor> = HashMap::new();
     let mut previous_stamp: Option<Hlc> = None;
     let mut skew_ms: Option<u64> = None;
@@ -160,12 +250,12 @@ pub(crate) async fn push_batch<T: PushTx>(
                     sent_op_id: envelope.op_id,
                 });
             }
-            results.push(result(
+            results.push(Some(result(
                 envelope,
                 OpOutcome::Duplicate {
                     rejected: recorded.rejected,
                 },
-            ));
+            )));
             continue;
         }
         if envelope.seq != last_seq + 1 {
@@ -196,56 +286,225 @@ pub(crate) async fn push_batch<T: PushTx>(
             }
             Decision::Reject(code) => (Some(code), Vec::new()),
         };
-        let row = OpLogRow {
-            envelope,
-            tenant_id: auth.tenant_id,
-            op_type: policy::storable_op_type(&envelope.op.op_type),
-            payload_json: envelope.op.data.to_string(),
-            effective_hlc,
-            received_ms: rules.now_ms,
-            rejected,
-            flags_json: flags_json(&flags),
+        let fields_set = match rejected {
+            None => fields_set_of(envelope),
+            Some(_) => None,
         };
+        pending.push(Pending {
+            row: OpLogRow {
+                envelope,
+                tenant_id: auth.tenant_id,
+                op_type: policy::storable_op_type(&envelope.op.op_type),
+                payload_json: envelope.op.data.to_string(),
+                effective_hlc,
+                received_ms: rules.now_ms,
+                rejected,
+                flags_json: flags_json(&flags),
+            },
+            flags,
+            fields_set,
+        });
+        results.push(None);
+        last_seq = envelope.seq;
+    }
 
-        // The op's writes run in a savepoint: a failure that belongs to this
-        // op alone rolls back only its writes, and the batch goes on.
-        tx.savepoint().await?;
-        let outcome = match tx.insert_op(&row).await? {
-            Inserted::Yes => {
-                tx.release_savepoint().await?;
-                match rejected {
-                    Some(code) => OpOutcome::Rejected { code },
-                    None => {
-                        applied_ids.push(envelope.op_id);
-                        OpOutcome::Applied { flags }
-                    }
+    let mut tenant = TenantLock::default();
+    let written = write_pending(tx, auth, &pending, &mut tenant).await?;
+
+    // Answers for the new ops, and the applied ones for the feed.
+    let mut fed: Vec<&Pending<'_>> = Vec::new();
+    let mut new_ops = pending.iter().zip(&written);
+    for slot in results.iter_mut().filter(|slot| slot.is_none()) {
+        let (op, written) = new_ops
+            .next()
+            .ok_or_else(|| HubError::corrupt("push results out of step"))?;
+        let envelope = op.row.envelope;
+        let outcome = match (written, op.row.rejected) {
+            (Written::Logged, Some(code)) => OpOutcome::Rejected { code },
+            (Written::Logged, None) => {
+                fed.push(op);
+                OpOutcome::Applied {
+                    flags: op.flags.clone(),
                 }
             }
-            Inserted::OpIdTaken => {
-                tx.rollback_to_savepoint().await?;
-                tx.release_savepoint().await?;
-                repeated_op(tx, auth, envelope, rules.now_ms).await?
-            }
+            (Written::Refused, _) => OpOutcome::Rejected {
+                code: RejectCode::InvalidPayload,
+            },
+            (Written::OpIdTaken, _) => repeated_op(tx, auth, envelope, rules.now_ms).await?,
         };
-        results.push(result(envelope, outcome));
-        last_seq = envelope.seq;
+        *slot = Some(result(envelope, outcome));
     }
 
     if last_seq > first_seq {
         tx.set_cursor(auth.device_id, auth.epoch, last_seq).await?;
     }
-    if !applied_ids.is_empty() {
-        let count = applied_ids.len() as u64;
-        let head = tx.take_positions(auth.tenant_id, count).await?;
-        tx.append_feed(auth.tenant_id, head - count + 1, &applied_ids).await?;
+    if !fed.is_empty() {
+        let (head, mut chain) = tenant.take(tx, auth.tenant_id).await?;
+        let mut rows = Vec::with_capacity(fed.len());
+        for (index, op) in fed.iter().enumerate() {
+            chain = chain_next(&chain, head + 1 + index as u64, &feed_change(&op.row));
+            rows.push(FeedRow {
+                op_id: op.row.envelope.op_id,
+                chain,
+            });
+        }
+        tx.append_feed(auth.tenant_id, head + 1, &rows).await?;
+        tx.set_feed_head(auth.tenant_id, head + rows.len() as u64, chain)
+            .await?;
     }
     if let Some(skew_ms) = skew_ms {
         tx.record_skew(auth.device_id, skew_ms, rules.now_ms).await?;
     }
     Ok(PushReport {
         acked_through_seq: last_seq,
-        results,
+        results: results.into_iter().flatten().collect(),
         stopped,
+    })
+}
+
+/// Writes the new ops: all in one go, or, if the database refuses that, one
+/// by one (see the module's doc).
+async fn write_pending<T: PushTx>(
+    tx: &mut T,
+    auth: &DeviceAuth,
+    pending: &[Pending<'_>],
+    tenant: &mut TenantLock,
+) -> Result<Vec<Written>, HubError> {
+    if pending.is_empty() {
+        return Ok(Vec::new());
+    }
+    tx.savepoint("batch").await?;
+    let first_try = record_group(tx, auth, pending, tenant).await;
+    match first_try {
+        Ok(written) => {
+            tx.release_savepoint("batch").await?;
+            return Ok(written);
+        }
+        Err(HubError::Database(error)) => {
+            tracing::warn!(device_id = %auth.device_id, %error, "a push went op by op");
+            tx.rollback_to_savepoint("batch").await?;
+            tx.release_savepoint("batch").await?;
+            // A row lock taken after a savepoint goes with its rollback.
+            *tenant = TenantLock::default();
+        }
+        Err(other) => return Err(other),
+    }
+    let mut written = Vec::with_capacity(pending.len());
+    for (index, op) in pending.iter().enumerate() {
+        tx.savepoint("op").await?;
+        match record_group(tx, auth, &pending[index..=index], tenant).await {
+            Ok(one) => {
+                tx.release_savepoint("op").await?;
+                written.extend(one);
+            }
+            Err(HubError::Database(error)) if T::is_data_error(&error) => {
+                tracing::warn!(op_id = %op.row.envelope.op_id, %error, "the database refused an op");
+                tx.rollback_to_savepoint("op").await?;
+                tx.release_savepoint("op").await?;
+                *tenant = TenantLock::default();
+                let refused = OpLogRow {
+                    rejected: Some(RejectCode::InvalidPayload),
+                    flags_json: flags_json(&[]),
+                    ..op.row.clone()
+                };
+                let inserted = tx.insert_ops(std::slice::from_ref(&refused)).await?;
+                written.push(if inserted.is_empty() {
+                    Written::OpIdTaken
+                } else {
+                    Written::Refused
+                });
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(written)
+}
+
+/// Writes a group of new ops: their op_log rows, then the records their
+/// applied `fields.set`s change, each field merged by [`Record::merge`].
+async fn record_group<T: PushTx>(
+    tx: &mut T,
+    auth: &DeviceAuth,
+    group: &[Pending<'_>],
+    tenant: &mut TenantLock,
+) -> Result<Vec<Written>, HubError> {
+    let rows: Vec<OpLogRow<'_>> = group.iter().map(|op| op.row.clone()).collect();
+    let inserted = tx.insert_ops(&rows).await?;
+    let written: Vec<Written> = group
+        .iter()
+        .map(|op| {
+            if inserted.contains(&op.row.envelope.seq) {
+                Written::Logged
+            } else {
+                Written::OpIdTaken
+            }
+        })
+        .collect();
+
+    let sets: Vec<(&FieldsSet, FieldStamp)> = group
+        .iter()
+        .zip(&written)
+        .filter(|(_, written)| **written == Written::Logged)
+        .filter_map(|(op, _)| {
+            let stamp = FieldStamp {
+                hlc: op.row.effective_hlc,
+                device_id: op.row.envelope.device_id,
+            };
+            op.fields_set.as_ref().map(|set| (set, stamp))
+        })
+        .collect();
+    if !sets.is_empty() {
+        tenant.take(tx, auth.tenant_id).await?;
+        let mut keys: Vec<RecordKey> = sets.iter().map(|(set, _)| (set.entity, set.row_id)).collect();
+        keys.sort_by_key(|(entity, row_id)| (crate::records::entity_name(*entity), *row_id));
+        keys.dedup();
+        let mut records: HashMap<RecordKey, Record> = tx.load_records(auth.tenant_id, &keys).await?.into_iter().collect();
+        let mut changed: HashSet<RecordKey> = HashSet::new();
+        for (set, stamp) in sets {
+            let key = (set.entity, set.row_id);
+            if records.entry(key).or_default().merge(&set.fields, stamp) {
+                changed.insert(key);
+            }
+        }
+        let to_save: Vec<(RecordKey, Record)> = keys
+            .into_iter()
+            .filter(|key| changed.contains(key))
+            .filter_map(|key| records.remove(&key).map(|record| (key, record)))
+            .collect();
+        if !to_save.is_empty() {
+            tx.save_records(auth.tenant_id, &to_save).await?;
+        }
+    }
+    Ok(written)
+}
+
+/// The record change an op makes, if it is a `fields.set`.
+fn fields_set_of(envelope: &RawOpEnvelope) -> Option<FieldsSet> {
+    if envelope.op.op_type != "fields.set" {
+        return None;
+    }
+    match Op::from_parts(&envelope.op.op_type, envelope.op.data.clone()) {
+        Ok(Op::FieldsSet(set)) => Some(set),
+        _ => None,
+    }
+}
+
+/// The feed change of an op exactly as a pull returns it (stamped with the
+/// hub's settled HLC): what the chain hashes.
+pub(crate) fn feed_change(row: &OpLogRow<'_>) -> FeedChange<RawOpEnvelope> {
+    let envelope = row.envelope;
+    FeedChange::Op(RawOpEnvelope {
+        op_id: envelope.op_id,
+        device_id: envelope.device_id,
+        epoch: envelope.epoch,
+        seq: envelope.seq,
+        hlc: row.effective_hlc,
+        user_id: envelope.user_id,
+        type_version: envelope.type_version,
+        op: RawOp {
+            op_type: row.op_type.clone(),
+            data: envelope.op.data.clone(),
+        },
     })
 }
 

@@ -146,6 +146,11 @@ pub struct PushReport {
 #[derive(Clone, Debug, PartialEq)]
 pub struct FeedPage {
     pub entries: Vec<FeedEntry<RawOpEnvelope>>,
+    /// The feed's hash chain after each entry.
+    pub chains: Vec<[u8; 32]>,
+    /// The chain at the page's start (`after`): always known at the feed's
+    /// start, else read only when the page is empty.
+    pub start_chain: Option<[u8; 32]>,
     pub head: u64,
 }
 
