@@ -12,6 +12,7 @@ pub mod http;
 pub mod policy;
 mod push;
 pub mod records;
+pub mod snapshot;
 pub mod state;
 pub mod store;
 

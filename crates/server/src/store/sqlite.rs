@@ -21,11 +21,14 @@ use super::{
 };
 use crate::error::HubError;
 use crate::policy::Role;
+use crate::snapshot::SnapshotWriter;
 use crate::push::{self, FeedRow, HubUser, KnownOp, OpLogRow, PushTx, RecordKey, Recorded};
 use crate::records::{entity_name, parse_entity, Record};
 
 /// Migrations of the SQLite hub database, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/hub/sqlite");
+
+mod snapshot;
 
 /// A hub on one SQLite file.
 pub struct SqliteStore {
@@ -320,6 +323,14 @@ impl HubStore for SqliteStore {
 
     fn pull(&self, tenant_id: Uuid, after: u64, limit: u32) -> StoreFuture<'_, FeedPage> {
         Box::pin(self.pull_inner(tenant_id, after, limit))
+    }
+
+    fn feed_head(&self, tenant_id: Uuid) -> StoreFuture<'_, u64> {
+        Box::pin(self.feed_head_inner(tenant_id))
+    }
+
+    fn write_snapshot<'a>(&'a self, tenant_id: Uuid, out: &'a mut SnapshotWriter) -> StoreFuture<'a, ()> {
+        Box::pin(self.write_snapshot_inner(tenant_id, out))
     }
 
     fn close(&self) -> StoreFuture<'_, ()> {

@@ -10,3 +10,4 @@ mod pull;
 mod push;
 mod push_rules;
 mod serve;
+mod snapshot;
