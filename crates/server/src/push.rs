@@ -458,7 +458,8 @@ async fn record_group<T: PushTx>(
         let mut keys: Vec<RecordKey> = sets.iter().map(|(set, _)| (set.entity, set.row_id)).collect();
         keys.sort_by_key(|(entity, row_id)| (crate::records::entity_name(*entity), *row_id));
         keys.dedup();
-        let mut records: HashMap<RecordKey, Record> = tx.load_records(auth.tenant_id, &keys).await?.into_iter().collect();
+        let mut records: HashMap<RecordKey, Record> =
+            tx.load_records(auth.tenant_id, &keys).await?.into_iter().collect();
         let mut changed: HashSet<RecordKey> = HashSet::new();
         for (set, stamp) in sets {
             let key = (set.entity, set.row_id);

@@ -110,7 +110,10 @@ mod tests {
     }
 
     fn fields(pairs: &[(&str, Value)]) -> Map<String, Value> {
-        pairs.iter().map(|(name, value)| (name.to_string(), value.clone())).collect()
+        pairs
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.clone()))
+            .collect()
     }
 
     #[test]
@@ -123,7 +126,10 @@ mod tests {
         // Same millisecond: the higher device id wins.
         assert!(record.merge(&fields(&[("name", json!("Green tea"))]), stamp(10, 2)));
         assert!(!record.merge(&fields(&[("name", json!("Black tea"))]), stamp(10, 1)));
-        assert_eq!(record.fields, fields(&[("name", json!("Green tea")), ("price", json!(300))]));
+        assert_eq!(
+            record.fields,
+            fields(&[("name", json!("Green tea")), ("price", json!(300))])
+        );
         assert_eq!(record.stamps["name"], stamp(10, 2));
         assert_eq!(record.stamps["price"], stamp(11, 1));
         // The same op again changes nothing.
@@ -133,7 +139,10 @@ mod tests {
     #[test]
     fn stored_json_round_trips() {
         let mut record = Record::default();
-        record.merge(&fields(&[("name", json!("Tea\u{0}")), ("active", json!(false))]), stamp(5, 3));
+        record.merge(
+            &fields(&[("name", json!("Tea\u{0}")), ("active", json!(false))]),
+            stamp(5, 3),
+        );
         let (fields_json, stamps_json) = record.to_json();
         assert_eq!(Record::from_json(&fields_json, &stamps_json).unwrap(), record);
         assert!(Record::from_json("[1]", "{}").is_err());
@@ -142,7 +151,15 @@ mod tests {
     #[test]
     fn entity_names_round_trip() {
         use Entity::*;
-        for entity in [Product, Category, Barcode, PriceList, PriceListEntry, Location, Customer] {
+        for entity in [
+            Product,
+            Category,
+            Barcode,
+            PriceList,
+            PriceListEntry,
+            Location,
+            Customer,
+        ] {
             assert_eq!(parse_entity(entity_name(entity)).unwrap(), entity);
             assert_eq!(json!(entity), json!(entity_name(entity)));
         }
@@ -153,15 +170,13 @@ mod tests {
     /// so that ties of millisecond and of whole stamp both happen.
     fn an_op() -> impl Strategy<Value = (Map<String, Value>, FieldStamp)> {
         let field = (0..4usize, 0..3i64).prop_map(|(name, value)| (format!("f{name}"), json!(value)));
-        (prop::collection::vec(field, 1..4), 0..4u64, 0..3u128, 0..2u32).prop_map(
-            |(pairs, millis, device, counter)| {
-                let stamp = FieldStamp {
-                    hlc: Hlc::new(millis, counter),
-                    device_id: Uuid::from_u128(device),
-                };
-                (pairs.into_iter().collect(), stamp)
-            },
-        )
+        (prop::collection::vec(field, 1..4), 0..4u64, 0..3u128, 0..2u32).prop_map(|(pairs, millis, device, counter)| {
+            let stamp = FieldStamp {
+                hlc: Hlc::new(millis, counter),
+                device_id: Uuid::from_u128(device),
+            };
+            (pairs.into_iter().collect(), stamp)
+        })
     }
 
     fn merged(ops: &[(Map<String, Value>, FieldStamp)]) -> Record {

@@ -81,7 +81,13 @@ impl SnapshotWriter {
 
     /// A record, from its stored JSON columns (written by the hub itself,
     /// compact JSON objects), copied into the line as they are.
-    pub async fn row(&mut self, entity: Entity, row_id: Uuid, fields_json: &str, stamps_json: &str) -> Result<(), HubError> {
+    pub async fn row(
+        &mut self,
+        entity: Entity,
+        row_id: Uuid,
+        fields_json: &str,
+        stamps_json: &str,
+    ) -> Result<(), HubError> {
         self.rows += 1;
         let line = &mut self.piece;
         line.extend_from_slice(b"{\"kind\":\"row\",\"entity\":\"");

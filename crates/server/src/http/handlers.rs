@@ -4,11 +4,11 @@
 use axum::extract::State;
 use axum::http::HeaderMap;
 use serde::Deserialize;
+use stockroom_protocol::snapshot::chain_hex;
 use stockroom_protocol::sync::{
     EnrolRequest, EnrolResponse, PullResponse, PushRequest, PushResponse, RawOpEnvelope, MIN_PROTOCOL_VERSION,
     MIN_SCHEMA_VERSION, PROTOCOL_VERSION_HEADER,
 };
-use stockroom_protocol::snapshot::chain_hex;
 use stockroom_protocol::PROTOCOL_VERSION;
 use uuid::Uuid;
 

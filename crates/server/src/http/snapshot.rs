@@ -66,8 +66,7 @@ pub async fn snapshot(
 /// allows), or is `*`.
 fn matches_etag(tags: &str, etag: &str) -> bool {
     let bare = |tag: &str| tag.trim().trim_start_matches("W/").to_string();
-    tags.split(',')
-        .any(|tag| tag.trim() == "*" || bare(tag) == bare(etag))
+    tags.split(',').any(|tag| tag.trim() == "*" || bare(tag) == bare(etag))
 }
 
 #[cfg(test)]

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Row, Transaction};
-use stockroom_protocol::sync::{FeedChange, FeedEntry, RawOp, RawOpEnvelope, RejectCode};
 use stockroom_protocol::snapshot::GENESIS_CHAIN;
+use stockroom_protocol::sync::{FeedChange, FeedEntry, RawOp, RawOpEnvelope, RejectCode};
 use stockroom_protocol::Hlc;
 use uuid::Uuid;
 
@@ -19,9 +19,9 @@ use super::{
 };
 use crate::error::HubError;
 use crate::policy::Role;
-use crate::snapshot::SnapshotWriter;
 use crate::push::{self, FeedRow, HubUser, KnownOp, OpLogRow, PushTx, RecordKey, Recorded};
 use crate::records::{entity_name, parse_entity, Record};
+use crate::snapshot::SnapshotWriter;
 
 /// Migrations of the PostgreSQL hub database, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/hub/postgres");
@@ -125,7 +125,9 @@ impl PostgresStore {
         let mut chains = Vec::with_capacity(rows.len());
         for row in &rows {
             entries.push(feed_entry(row)?);
-            chains.push(chain_of(row.try_get::<Option<Vec<u8>>, _>("chain")?.unwrap_or_default())?);
+            chains.push(chain_of(
+                row.try_get::<Option<Vec<u8>>, _>("chain")?.unwrap_or_default(),
+            )?);
         }
         // Read after the entries: the head only grows, so it is at least the
         // last position read.
@@ -481,7 +483,11 @@ impl PushTx for PgPushTx {
         Ok((head as u64, chain_of(chain)?))
     }
 
-    async fn load_records(&mut self, tenant_id: Uuid, keys: &[RecordKey]) -> Result<Vec<(RecordKey, Record)>, HubError> {
+    async fn load_records(
+        &mut self,
+        tenant_id: Uuid,
+        keys: &[RecordKey],
+    ) -> Result<Vec<(RecordKey, Record)>, HubError> {
         let entities: Vec<&str> = keys.iter().map(|(entity, _)| entity_name(*entity)).collect();
         let row_ids: Vec<Uuid> = keys.iter().map(|(_, row_id)| *row_id).collect();
         let rows: Vec<(String, Uuid, String, String)> = sqlx::query_as(
@@ -494,7 +500,9 @@ impl PushTx for PgPushTx {
         .fetch_all(&mut *self.0)
         .await?;
         rows.into_iter()
-            .map(|(entity, row_id, fields, stamps)| Ok(((parse_entity(&entity)?, row_id), Record::from_json(&fields, &stamps)?)))
+            .map(|(entity, row_id, fields, stamps)| {
+                Ok(((parse_entity(&entity)?, row_id), Record::from_json(&fields, &stamps)?))
+            })
             .collect()
     }
 

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
-use stockroom_protocol::sync::{FeedChange, FeedEntry, RawOp, RawOpEnvelope, RejectCode};
 use stockroom_protocol::snapshot::GENESIS_CHAIN;
+use stockroom_protocol::sync::{FeedChange, FeedEntry, RawOp, RawOpEnvelope, RejectCode};
 use stockroom_protocol::Hlc;
 use uuid::Uuid;
 
@@ -21,9 +21,9 @@ use super::{
 };
 use crate::error::HubError;
 use crate::policy::Role;
-use crate::snapshot::SnapshotWriter;
 use crate::push::{self, FeedRow, HubUser, KnownOp, OpLogRow, PushTx, RecordKey, Recorded};
 use crate::records::{entity_name, parse_entity, Record};
+use crate::snapshot::SnapshotWriter;
 
 /// Migrations of the SQLite hub database, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/hub/sqlite");
@@ -143,7 +143,9 @@ impl SqliteStore {
         let mut chains = Vec::with_capacity(rows.len());
         for row in &rows {
             entries.push(feed_entry(row)?);
-            chains.push(chain_of(row.try_get::<Option<Vec<u8>>, _>("chain")?.unwrap_or_default())?);
+            chains.push(chain_of(
+                row.try_get::<Option<Vec<u8>>, _>("chain")?.unwrap_or_default(),
+            )?);
         }
         // Read after the entries: the head only grows, so it is at least the
         // last position read.
@@ -506,10 +508,15 @@ impl PushTx for SqlitePushTx {
         Ok((head as u64, chain_of(chain)?))
     }
 
-    async fn load_records(&mut self, tenant_id: Uuid, keys: &[RecordKey]) -> Result<Vec<(RecordKey, Record)>, HubError> {
+    async fn load_records(
+        &mut self,
+        tenant_id: Uuid,
+        keys: &[RecordKey],
+    ) -> Result<Vec<(RecordKey, Record)>, HubError> {
         let mut found = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(ROWS_PER_STATEMENT) {
-            let mut select = QueryBuilder::<Sqlite>::new("SELECT entity, row_id, fields, stamps FROM records WHERE tenant_id = ");
+            let mut select =
+                QueryBuilder::<Sqlite>::new("SELECT entity, row_id, fields, stamps FROM records WHERE tenant_id = ");
             select.push_bind(tenant_id.to_string());
             select.push(" AND (entity, row_id) IN (");
             select.push_values(chunk, |mut columns, (entity, row_id)| {
@@ -518,7 +525,10 @@ impl PushTx for SqlitePushTx {
             select.push(")");
             let rows: Vec<(String, String, String, String)> = select.build_query_as().fetch_all(&mut *self.0).await?;
             for (entity, row_id, fields, stamps) in rows {
-                found.push(((parse_entity(&entity)?, parse_uuid(&row_id)?), Record::from_json(&fields, &stamps)?));
+                found.push((
+                    (parse_entity(&entity)?, parse_uuid(&row_id)?),
+                    Record::from_json(&fields, &stamps)?,
+                ));
             }
         }
         Ok(found)
@@ -527,7 +537,8 @@ impl PushTx for SqlitePushTx {
     async fn save_records(&mut self, tenant_id: Uuid, records: &[(RecordKey, Record)]) -> Result<(), HubError> {
         let tenant_id = tenant_id.to_string();
         for chunk in records.chunks(ROWS_PER_STATEMENT) {
-            let mut upsert = QueryBuilder::<Sqlite>::new("INSERT INTO records (tenant_id, entity, row_id, fields, stamps) ");
+            let mut upsert =
+                QueryBuilder::<Sqlite>::new("INSERT INTO records (tenant_id, entity, row_id, fields, stamps) ");
             upsert.push_values(chunk, |mut columns, ((entity, row_id), record)| {
                 let (fields, stamps) = record.to_json();
                 columns

@@ -96,7 +96,12 @@ fn load(lines: &[SnapshotItem<RawOpEnvelope>]) -> Replica {
     let mut ended = false;
     for (index, line) in lines.iter().enumerate() {
         match line {
-            SnapshotItem::Header { position, chain, cursor, .. } => {
+            SnapshotItem::Header {
+                position,
+                chain,
+                cursor,
+                ..
+            } => {
                 assert_eq!(index, 0, "the header comes first");
                 assert_eq!(cursor, &format!("1:{position}"));
                 replica.position = *position;
@@ -132,7 +137,11 @@ async fn pull_raw(hub: &TestHub, device: &TestDevice, since: &str, limit: u32) -
     serde_json::from_value(answer).expect("pull response")
 }
 
-async fn get_snapshot(hub: &TestHub, device: &TestDevice, if_none_match: Option<&str>) -> (StatusCode, HeaderMap, Vec<u8>) {
+async fn get_snapshot(
+    hub: &TestHub,
+    device: &TestDevice,
+    if_none_match: Option<&str>,
+) -> (StatusCode, HeaderMap, Vec<u8>) {
     let mut request = Request::get("/v1/sync/snapshot").header(AUTHORIZATION, format!("Bearer {}", device.token));
     if let Some(tag) = if_none_match {
         request = request.header(IF_NONE_MATCH, tag);
@@ -145,7 +154,9 @@ async fn get_snapshot(hub: &TestHub, device: &TestDevice, if_none_match: Option<
         .expect("router answers");
     let status = response.status();
     let headers = response.headers().clone();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("body");
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("body");
     (status, headers, bytes.to_vec())
 }
 
@@ -204,9 +215,19 @@ async fn a_snapshot_then_a_pull_equals_pulling_the_whole_feed(hub: TestHub) {
             &ann,
             1,
             vec![
-                (t + 10, fields_set(Entity::Product, 1, json!({"name": "Tea", "price_minor": 250}))),
+                (
+                    t + 10,
+                    fields_set(Entity::Product, 1, json!({"name": "Tea", "price_minor": 250})),
+                ),
                 (t + 11, sale("EUR")),
-                (t + 12, fields_set(Entity::Barcode, 2, json!({"code": "4006381333931", "product_id": Uuid::from_u128(1)}))),
+                (
+                    t + 12,
+                    fields_set(
+                        Entity::Barcode,
+                        2,
+                        json!({"code": "4006381333931", "product_id": Uuid::from_u128(1)}),
+                    ),
+                ),
                 (t + 13, payment(500)),
             ],
         ),
@@ -222,7 +243,10 @@ async fn a_snapshot_then_a_pull_equals_pulling_the_whole_feed(hub: TestHub) {
             vec![
                 (t + 5, fields_set(Entity::Product, 1, json!({"name": "Old tea"}))),
                 (t + 20, fields_set(Entity::Product, 1, json!({"price_minor": 275}))),
-                (t + 21, fields_set(Entity::PriceListEntry, 3, json!({"price_minor": 199}))),
+                (
+                    t + 21,
+                    fields_set(Entity::PriceListEntry, 3, json!({"price_minor": 199})),
+                ),
             ],
         ),
     )
@@ -231,10 +255,16 @@ async fn a_snapshot_then_a_pull_equals_pulling_the_whole_feed(hub: TestHub) {
     assert_eq!(snapshot.position, 7);
     assert_eq!(snapshot.records.len(), 3);
     let tea = &snapshot.records[&(Entity::Product, Uuid::from_u128(1))];
-    assert_eq!(Value::Object(tea.fields.clone()), json!({"name": "Tea", "price_minor": 275}));
+    assert_eq!(
+        Value::Object(tea.fields.clone()),
+        json!({"name": "Tea", "price_minor": 275})
+    );
     assert_eq!(tea.stamps["name"].device_id, ann.device_id);
     assert_eq!(tea.stamps["price_minor"].device_id, bob.device_id);
-    assert_eq!(snapshot.ops.iter().map(|(position, _)| *position).collect::<Vec<_>>(), vec![2, 4]);
+    assert_eq!(
+        snapshot.ops.iter().map(|(position, _)| *position).collect::<Vec<_>>(),
+        vec![2, 4]
+    );
 
     // More after the snapshot, then the snapshot's holder pulls from its cursor.
     hub.push(
@@ -249,8 +279,18 @@ async fn a_snapshot_then_a_pull_equals_pulling_the_whole_feed(hub: TestHub) {
         ),
     )
     .await;
-    hub.push(&bob, &ops_at(&bob, 4, vec![(t + 32, fields_set(Entity::Product, 9, json!({"name": "Mint"}))), (t + 33, sale("EUR"))]))
-        .await;
+    hub.push(
+        &bob,
+        &ops_at(
+            &bob,
+            4,
+            vec![
+                (t + 32, fields_set(Entity::Product, 9, json!({"name": "Mint"}))),
+                (t + 33, sale("EUR")),
+            ],
+        ),
+    )
+    .await;
     let mut from_snapshot = snapshot;
     let cursor = format!("1:{}", from_snapshot.position);
     from_snapshot.pull_rest(&hub, &bob, &cursor, 2).await;
@@ -269,13 +309,36 @@ async fn the_chain_recomputed_over_pulled_pages_is_the_hubs(hub: TestHub) {
     let empty = pull_raw(&hub, &ann, "", 10).await;
     assert_eq!(empty.chain, chain_hex(&GENESIS_CHAIN));
     let t = START_MS - 10_000;
-    hub.push(&ann, &ops_at(&ann, 1, vec![(t, payment(1)), (t + 1, fields_set(Entity::Customer, 4, json!({"name": "Ada"})))]))
-        .await;
+    hub.push(
+        &ann,
+        &ops_at(
+            &ann,
+            1,
+            vec![
+                (t, payment(1)),
+                (t + 1, fields_set(Entity::Customer, 4, json!({"name": "Ada"}))),
+            ],
+        ),
+    )
+    .await;
     // A stamp far in the future: the feed (and the chain) carry the clamped one.
-    hub.push(&bob, &ops_at(&bob, 1, vec![(START_MS + 86_400_000, sale("EUR")), (t + 3, payment(2))]))
-        .await;
-    hub.push(&ann, &ops_at(&ann, 3, vec![(t + 4, fields_set(Entity::Location, 5, json!({"name": "Van"}))), (t + 5, payment(3))]))
-        .await;
+    hub.push(
+        &bob,
+        &ops_at(&bob, 1, vec![(START_MS + 86_400_000, sale("EUR")), (t + 3, payment(2))]),
+    )
+    .await;
+    hub.push(
+        &ann,
+        &ops_at(
+            &ann,
+            3,
+            vec![
+                (t + 4, fields_set(Entity::Location, 5, json!({"name": "Van"}))),
+                (t + 5, payment(3)),
+            ],
+        ),
+    )
+    .await;
     let mut whole = Replica::empty();
     whole.pull_rest(&hub, &ann, "", 100).await;
     assert_eq!(whole.position, 6);
@@ -311,7 +374,11 @@ async fn a_cut_body_has_no_end_line(hub: TestHub) {
             let op = if index % 3 == 0 {
                 payment(index as i64 + 1)
             } else {
-                fields_set(Entity::Product, u128::from(index) + 1000, json!({"name": format!("Product {index}"), "sku": format!("SKU-{index:05}")}))
+                fields_set(
+                    Entity::Product,
+                    u128::from(index) + 1000,
+                    json!({"name": format!("Product {index}"), "sku": format!("SKU-{index:05}")}),
+                )
             };
             (START_MS - 100_000 + index, op)
         })
@@ -324,9 +391,17 @@ async fn a_cut_body_has_no_end_line(hub: TestHub) {
     for cut in [body.len() / 4, body.len() / 2, body.len() * 3 / 4] {
         let lines = lines_of(&body[..cut]);
         let mut text = Vec::new();
-        assert!(flate2::read::GzDecoder::new(&body[..cut]).read_to_end(&mut text).is_err(), "a cut gzip body does not read whole");
+        assert!(
+            flate2::read::GzDecoder::new(&body[..cut])
+                .read_to_end(&mut text)
+                .is_err(),
+            "a cut gzip body does not read whole"
+        );
         assert!(lines.len() < whole.len(), "cut at {cut}");
-        assert!(!lines.iter().any(|line| matches!(line, SnapshotItem::End { .. })), "cut at {cut}");
+        assert!(
+            !lines.iter().any(|line| matches!(line, SnapshotItem::End { .. })),
+            "cut at {cut}"
+        );
         assert_eq!(lines[..], whole[..lines.len()], "what came is a prefix");
     }
 }
@@ -334,7 +409,16 @@ async fn a_cut_body_has_no_end_line(hub: TestHub) {
 async fn a_fleet_asking_at_once_costs_one_build(hub: TestHub) {
     let (ann, bob) = two_devices(&hub).await;
     hub.push(&ann, &ann.payments(1, 3)).await;
-    let fleet: Vec<TestDevice> = vec![ann.clone(), bob.clone(), ann.clone(), bob.clone(), ann.clone(), bob.clone(), ann.clone(), bob.clone()];
+    let fleet: Vec<TestDevice> = vec![
+        ann.clone(),
+        bob.clone(),
+        ann.clone(),
+        bob.clone(),
+        ann.clone(),
+        bob.clone(),
+        ann.clone(),
+        bob.clone(),
+    ];
     let answers = futures_util::future::join_all(fleet.iter().map(|device| get_snapshot(&hub, device, None))).await;
     assert_eq!(hub.state.snapshots.builds(), 1);
     let first_tag = answers[0].1[ETAG].clone();
@@ -345,7 +429,10 @@ async fn a_fleet_asking_at_once_costs_one_build(hub: TestHub) {
     }
     let tag = first_tag.to_str().unwrap().to_string();
     let (status, headers, body) = get_snapshot(&hub, &bob, Some(&tag)).await;
-    assert_eq!((status, headers[ETAG].to_str().unwrap(), body.len()), (StatusCode::NOT_MODIFIED, tag.as_str(), 0));
+    assert_eq!(
+        (status, headers[ETAG].to_str().unwrap(), body.len()),
+        (StatusCode::NOT_MODIFIED, tag.as_str(), 0)
+    );
 
     // The feed moves: within the age, the cached one is still served ...
     hub.push(&bob, &bob.payments(1, 1)).await;
@@ -367,13 +454,19 @@ async fn a_fleet_asking_at_once_costs_one_build(hub: TestHub) {
 
     // Authenticated and version-checked like pull.
     let no_token = Request::get("/v1/sync/snapshot").body(Body::empty()).unwrap();
-    assert_eq!(hub.app.clone().oneshot(no_token).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        hub.app.clone().oneshot(no_token).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
     let too_old = Request::get("/v1/sync/snapshot")
         .header(AUTHORIZATION, format!("Bearer {}", ann.token))
         .header(stockroom_protocol::sync::PROTOCOL_VERSION_HEADER, "0")
         .body(Body::empty())
         .unwrap();
-    assert_eq!(hub.app.clone().oneshot(too_old).await.unwrap().status(), StatusCode::UPGRADE_REQUIRED);
+    assert_eq!(
+        hub.app.clone().oneshot(too_old).await.unwrap().status(),
+        StatusCode::UPGRADE_REQUIRED
+    );
 }
 
 async fn a_record_the_database_refuses_rejects_that_op_alone(hub: TestHub) {
@@ -412,7 +505,10 @@ async fn a_record_the_database_refuses_rejects_that_op_alone(hub: TestHub) {
     let refused = OpOutcome::Rejected {
         code: RejectCode::InvalidPayload,
     };
-    assert_eq!(outcomes, vec![applied.clone(), refused.clone(), applied.clone(), applied]);
+    assert_eq!(
+        outcomes,
+        vec![applied.clone(), refused.clone(), applied.clone(), applied]
+    );
     // Sent again: the refusal is what was recorded.
     let again = hub.push(&ann, &ops[1..2]).await;
     assert_eq!(

@@ -27,12 +27,11 @@ impl PostgresStore {
             .pool
             .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .await?;
-        let (head, chain): (i64, Vec<u8>) =
-            sqlx::query_as("SELECT feed_head, feed_chain FROM tenants WHERE id = $1")
-                .bind(tenant_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .unwrap_or((0, stockroom_protocol::snapshot::GENESIS_CHAIN.to_vec()));
+        let (head, chain): (i64, Vec<u8>) = sqlx::query_as("SELECT feed_head, feed_chain FROM tenants WHERE id = $1")
+            .bind(tenant_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .unwrap_or((0, stockroom_protocol::snapshot::GENESIS_CHAIN.to_vec()));
         out.header(head as u64, chain_of(chain)?).await?;
 
         {

@@ -26,12 +26,11 @@ impl SqliteStore {
     pub(super) async fn write_snapshot_inner(&self, tenant_id: Uuid, out: &mut SnapshotWriter) -> Result<(), HubError> {
         let mut tx = self.reader.begin().await?;
         let tenant = tenant_id.to_string();
-        let (head, chain): (i64, Vec<u8>) =
-            sqlx::query_as("SELECT feed_head, feed_chain FROM tenants WHERE id = $1")
-                .bind(&tenant)
-                .fetch_optional(&mut *tx)
-                .await?
-                .unwrap_or((0, stockroom_protocol::snapshot::GENESIS_CHAIN.to_vec()));
+        let (head, chain): (i64, Vec<u8>) = sqlx::query_as("SELECT feed_head, feed_chain FROM tenants WHERE id = $1")
+            .bind(&tenant)
+            .fetch_optional(&mut *tx)
+            .await?
+            .unwrap_or((0, stockroom_protocol::snapshot::GENESIS_CHAIN.to_vec()));
         out.header(head as u64, chain_of(chain)?).await?;
 
         {
