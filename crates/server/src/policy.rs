@@ -80,12 +80,23 @@ pub fn check_version(envelope: &RawOpEnvelope) -> Option<BatchStop> {
 
 /// Decides one op of a device of `tenant_id`, made by `actor`.
 pub fn decide(envelope: &RawOpEnvelope, actor: Actor, tenant_id: Uuid) -> Decision {
+    decide_and_decode(envelope, actor, tenant_id).0
+}
+
+/// [`decide`], also handing back the op it decoded (none when its type is
+/// unknown or its payload does not decode), so it is decoded once.
+pub fn decide_and_decode(envelope: &RawOpEnvelope, actor: Actor, tenant_id: Uuid) -> (Decision, Option<Op>) {
     if OpKind::parse(&envelope.op.op_type).is_none() {
-        return Decision::Reject(RejectCode::UnknownOpType);
+        return (Decision::Reject(RejectCode::UnknownOpType), None);
     }
     let Ok(op) = Op::from_parts(&envelope.op.op_type, envelope.op.data.clone()) else {
-        return Decision::Reject(RejectCode::InvalidPayload);
+        return (Decision::Reject(RejectCode::InvalidPayload), None);
     };
+    let decision = decide_op(&op, actor, tenant_id);
+    (decision, Some(op))
+}
+
+fn decide_op(op: &Op, actor: Actor, tenant_id: Uuid) -> Decision {
     let mut breaches = Vec::new();
     if actor.tenant_id != tenant_id {
         breaches.push(Breach::WrongTenant);
@@ -93,15 +104,15 @@ pub fn decide(envelope: &RawOpEnvelope, actor: Actor, tenant_id: Uuid) -> Decisi
     if !actor.active {
         breaches.push(Breach::UserInactive);
     }
-    if !role_may_make(actor.role, &op) {
+    if !role_may_make(actor.role, op) {
         breaches.push(Breach::RoleNotAllowed);
     }
-    if !shape_holds(&op) {
+    if !shape_holds(op) {
         breaches.push(Breach::InvalidShape);
     }
     match breaches.first() {
         None => Decision::Apply { flags: Vec::new() },
-        Some(_) if is_fact(&op) => Decision::Apply {
+        Some(_) if is_fact(op) => Decision::Apply {
             flags: breaches.into_iter().map(Breach::flag_code).collect(),
         },
         Some(first) => Decision::Reject(first.reject_code()),

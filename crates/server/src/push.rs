@@ -14,16 +14,18 @@
 //! **One go first, one op at a time if that fails.** Every op's writes
 //! belong to that op alone: a failure of one must not lose the others. Doing
 //! that with a savepoint per op costs three round trips per op and a
-//! subtransaction each; so the new ops are first written all together, in
-//! a handful of multi-row statements inside ONE savepoint. An op id already
-//! in the log is not a failure (`ON CONFLICT (op_id) DO NOTHING` reports it
-//! and it is answered as before). Only if the database refuses something
-//! (a row no op of a healthy device produces) is the batch savepoint rolled
-//! back and the same ops written again one by one, each in its own
-//! savepoint, where a refusal that belongs to the op's data rejects that op
-//! alone (`invalid_payload`) and any other failure fails the push (the
-//! device retries). Both ways run the same code ([`record_group`]) over a
-//! group of ops, so the outcome of a batch is the same as op by op.
+//! subtransaction each; so a push first writes its new ops all together, in
+//! a handful of multi-row statements, with no savepoint at all ([`push`]).
+//! An op id already in the log is not a failure there (`ON CONFLICT (op_id)
+//! DO NOTHING` reports it, and it is answered as before). Only if the
+//! database refuses something (a row no op of a healthy device produces, or
+//! a failure of the moment) is that transaction rolled back whole and the
+//! push run again in a new one, op by op, each op in its own savepoint:
+//! there a refusal that belongs to the op's data rejects that op alone
+//! (`invalid_payload`), and any other failure fails the push (the device
+//! retries). Both ways run the same code ([`record_group`]) over a group of
+//! ops, so a batch ends as it would op by op. The common case costs about
+//! ten round trips per push, whatever its size.
 //!
 //! **Locks, always in this order:** the device's cursor row, then the
 //! tenant's row (feed head and chain). The tenant row is taken before the
@@ -126,13 +128,6 @@ pub(crate) trait PushTx: Send {
         rejected: Option<RejectCode>,
     ) -> impl Future<Output = Result<(), HubError>> + Send;
 
-    fn set_cursor(
-        &mut self,
-        device_id: Uuid,
-        epoch: u32,
-        last_seq: u64,
-    ) -> impl Future<Output = Result<(), HubError>> + Send;
-
     /// Locks the tenant's row until commit; returns its feed head and the
     /// chain there.
     fn lock_tenant(&mut self, tenant_id: Uuid) -> impl Future<Output = Result<(u64, [u8; 32]), HubError>> + Send;
@@ -151,31 +146,71 @@ pub(crate) trait PushTx: Send {
         records: &[(RecordKey, Record)],
     ) -> impl Future<Output = Result<(), HubError>> + Send;
 
-    fn append_feed(
-        &mut self,
-        tenant_id: Uuid,
-        first_position: u64,
-        rows: &[FeedRow],
-    ) -> impl Future<Output = Result<(), HubError>> + Send;
+    /// Ends the push's writes: moves the device's cursor, appends the feed
+    /// entries and moves the tenant's head and chain, records the skew.
+    fn finish(&mut self, end: &PushEnd<'_>) -> impl Future<Output = Result<(), HubError>> + Send;
 
-    /// Moves the tenant's feed head and chain (its row is locked).
-    fn set_feed_head(
-        &mut self,
-        tenant_id: Uuid,
-        head: u64,
-        chain: [u8; 32],
-    ) -> impl Future<Output = Result<(), HubError>> + Send;
-
-    fn record_skew(
-        &mut self,
-        device_id: Uuid,
-        skew_ms: u64,
-        now_ms: u64,
-    ) -> impl Future<Output = Result<(), HubError>> + Send;
+    /// Commits the transaction.
+    fn commit(self) -> impl Future<Output = Result<(), HubError>> + Send;
 
     /// Whether the database refused a statement because of the data in it
     /// (a constraint, a value it cannot store): the op's fault, for good.
     fn is_data_error(error: &sqlx::Error) -> bool;
+}
+
+/// The writes that end a push, each only when it has something to do.
+pub(crate) struct PushEnd<'a> {
+    pub device_id: Uuid,
+    pub epoch: u32,
+    pub tenant_id: Uuid,
+    /// The device's new cursor, when it moved.
+    pub last_seq: Option<u64>,
+    /// Feed entries from `first_position` on, then the new head and chain.
+    pub first_position: u64,
+    pub feed: &'a [FeedRow],
+    pub head: Option<(u64, [u8; 32])>,
+    /// How far ahead of hub time the device's newest stamp was, and when.
+    pub skew: Option<(u64, u64)>,
+}
+
+/// How a push writes its new ops (see the module's doc).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    AllAtOnce,
+    OpByOp,
+}
+
+/// Runs a push: all at once in one transaction from `begin`, or, if the
+/// database refuses that, op by op in a second one. Commits before
+/// answering; a failed commit is an error (the device retries).
+pub(crate) async fn push<T, F, Fut>(
+    mut begin: F,
+    auth: &DeviceAuth,
+    ops: &[RawOpEnvelope],
+    rules: PushRules,
+) -> Result<PushReport, HubError>
+where
+    T: PushTx,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, HubError>>,
+{
+    let mut tx = begin().await?;
+    match push_batch(&mut tx, auth, ops, rules, Mode::AllAtOnce).await {
+        Ok(report) => {
+            tx.commit().await?;
+            return Ok(report);
+        }
+        Err(HubError::Database(error)) => {
+            tracing::warn!(device_id = %auth.device_id, %error, "a push goes again, op by op");
+            // Dropping it rolls it back.
+            drop(tx);
+        }
+        Err(other) => return Err(other),
+    }
+    let mut tx = begin().await?;
+    let report = push_batch(&mut tx, auth, ops, rules, Mode::OpByOp).await?;
+    tx.commit().await?;
+    Ok(report)
 }
 
 /// A new op on its way into the log.
@@ -212,13 +247,13 @@ impl TenantLock {
     }
 }
 
-/// Runs a push inside `tx`. The caller begins the transaction (SQLite:
-/// `BEGIN IMMEDIATE`) and commits it after this returns `Ok`.
-pub(crate) async fn push_batch<T: PushTx>(
+/// Runs a push inside `tx`, writing new ops as `mode` says.
+async fn push_batch<T: PushTx>(
     tx: &mut T,
     auth: &DeviceAuth,
     ops: &[RawOpEnvelope],
     rules: PushRules,
+    mode: Mode,
 ) -> Result<PushReport, HubError> {
     let first_seq = tx.lock_cursor(auth.device_id, auth.epoch).await?;
     let mut last_seq = first_seq;
@@ -277,7 +312,8 @@ pub(crate) async fn push_batch<T: PushTx>(
         let ahead_ms = envelope.hlc.millis().saturating_sub(rules.now_ms);
         skew_ms = Some(skew_ms.unwrap_or(0).max(ahead_ms));
 
-        let (rejected, flags) = match policy::decide(envelope, actor, auth.tenant_id) {
+        let (decision, decoded) = policy::decide_and_decode(envelope, actor, auth.tenant_id);
+        let (rejected, flags) = match decision {
             Decision::Apply { mut flags } => {
                 if clamped {
                     flags.push(FlagCode::ClockClamped);
@@ -286,9 +322,9 @@ pub(crate) async fn push_batch<T: PushTx>(
             }
             Decision::Reject(code) => (Some(code), Vec::new()),
         };
-        let fields_set = match rejected {
-            None => fields_set_of(envelope),
-            Some(_) => None,
+        let fields_set = match (rejected, decoded) {
+            (None, Some(Op::FieldsSet(set))) => Some(set),
+            _ => None,
         };
         pending.push(Pending {
             row: OpLogRow {
@@ -309,7 +345,10 @@ pub(crate) async fn push_batch<T: PushTx>(
     }
 
     let mut tenant = TenantLock::default();
-    let written = write_pending(tx, auth, &pending, &mut tenant).await?;
+    let written = match mode {
+        Mode::AllAtOnce => record_group(tx, auth, &pending, &mut tenant).await?,
+        Mode::OpByOp => write_one_by_one(tx, auth, &pending, &mut tenant).await?,
+    };
 
     // Answers for the new ops, and the applied ones for the feed.
     let mut fed: Vec<&Pending<'_>> = Vec::new();
@@ -335,26 +374,32 @@ pub(crate) async fn push_batch<T: PushTx>(
         *slot = Some(result(envelope, outcome));
     }
 
-    if last_seq > first_seq {
-        tx.set_cursor(auth.device_id, auth.epoch, last_seq).await?;
-    }
+    let mut feed = Vec::with_capacity(fed.len());
+    let mut first_position = 0;
+    let mut head = None;
     if !fed.is_empty() {
-        let (head, mut chain) = tenant.take(tx, auth.tenant_id).await?;
-        let mut rows = Vec::with_capacity(fed.len());
+        let (start, mut chain) = tenant.take(tx, auth.tenant_id).await?;
+        first_position = start + 1;
         for (index, op) in fed.iter().enumerate() {
-            chain = chain_next(&chain, head + 1 + index as u64, &feed_change(&op.row));
-            rows.push(FeedRow {
+            chain = chain_next(&chain, first_position + index as u64, &feed_change(&op.row));
+            feed.push(FeedRow {
                 op_id: op.row.envelope.op_id,
                 chain,
             });
         }
-        tx.append_feed(auth.tenant_id, head + 1, &rows).await?;
-        tx.set_feed_head(auth.tenant_id, head + rows.len() as u64, chain)
-            .await?;
+        head = Some((start + feed.len() as u64, chain));
     }
-    if let Some(skew_ms) = skew_ms {
-        tx.record_skew(auth.device_id, skew_ms, rules.now_ms).await?;
-    }
+    tx.finish(&PushEnd {
+        device_id: auth.device_id,
+        epoch: auth.epoch,
+        tenant_id: auth.tenant_id,
+        last_seq: (last_seq > first_seq).then_some(last_seq),
+        first_position,
+        feed: &feed,
+        head,
+        skew: skew_ms.map(|skew_ms| (skew_ms, rules.now_ms)),
+    })
+    .await?;
     Ok(PushReport {
         acked_through_seq: last_seq,
         results: results.into_iter().flatten().collect(),
@@ -362,33 +407,14 @@ pub(crate) async fn push_batch<T: PushTx>(
     })
 }
 
-/// Writes the new ops: all in one go, or, if the database refuses that, one
-/// by one (see the module's doc).
-async fn write_pending<T: PushTx>(
+/// Writes the new ops one by one, each in its own savepoint; an op whose
+/// data the database refuses is logged as rejected instead.
+async fn write_one_by_one<T: PushTx>(
     tx: &mut T,
     auth: &DeviceAuth,
     pending: &[Pending<'_>],
     tenant: &mut TenantLock,
 ) -> Result<Vec<Written>, HubError> {
-    if pending.is_empty() {
-        return Ok(Vec::new());
-    }
-    tx.savepoint("batch").await?;
-    let first_try = record_group(tx, auth, pending, tenant).await;
-    match first_try {
-        Ok(written) => {
-            tx.release_savepoint("batch").await?;
-            return Ok(written);
-        }
-        Err(HubError::Database(error)) => {
-            tracing::warn!(device_id = %auth.device_id, %error, "a push went op by op");
-            tx.rollback_to_savepoint("batch").await?;
-            tx.release_savepoint("batch").await?;
-            // A row lock taken after a savepoint goes with its rollback.
-            *tenant = TenantLock::default();
-        }
-        Err(other) => return Err(other),
-    }
     let mut written = Vec::with_capacity(pending.len());
     for (index, op) in pending.iter().enumerate() {
         tx.savepoint("op").await?;
@@ -401,6 +427,7 @@ async fn write_pending<T: PushTx>(
                 tracing::warn!(op_id = %op.row.envelope.op_id, %error, "the database refused an op");
                 tx.rollback_to_savepoint("op").await?;
                 tx.release_savepoint("op").await?;
+                // A row lock taken after a savepoint goes with its rollback.
                 *tenant = TenantLock::default();
                 let refused = OpLogRow {
                     rejected: Some(RejectCode::InvalidPayload),
@@ -428,6 +455,9 @@ async fn record_group<T: PushTx>(
     group: &[Pending<'_>],
     tenant: &mut TenantLock,
 ) -> Result<Vec<Written>, HubError> {
+    if group.is_empty() {
+        return Ok(Vec::new());
+    }
     let rows: Vec<OpLogRow<'_>> = group.iter().map(|op| op.row.clone()).collect();
     let inserted = tx.insert_ops(&rows).await?;
     let written: Vec<Written> = group
@@ -477,17 +507,6 @@ async fn record_group<T: PushTx>(
         }
     }
     Ok(written)
-}
-
-/// The record change an op makes, if it is a `fields.set`.
-fn fields_set_of(envelope: &RawOpEnvelope) -> Option<FieldsSet> {
-    if envelope.op.op_type != "fields.set" {
-        return None;
-    }
-    match Op::from_parts(&envelope.op.op_type, envelope.op.data.clone()) {
-        Ok(Op::FieldsSet(set)) => Some(set),
-        _ => None,
-    }
 }
 
 /// The feed change of an op exactly as a pull returns it (stamped with the

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, Postgres, Row, Transaction};
+use sqlx::{PgPool, Postgres, QueryBuilder, Row, Transaction};
 use stockroom_protocol::snapshot::GENESIS_CHAIN;
 use stockroom_protocol::sync::{FeedChange, FeedEntry, RawOp, RawOpEnvelope, RejectCode};
 use stockroom_protocol::Hlc;
@@ -19,7 +19,7 @@ use super::{
 };
 use crate::error::HubError;
 use crate::policy::Role;
-use crate::push::{self, FeedRow, HubUser, KnownOp, OpLogRow, PushTx, RecordKey, Recorded};
+use crate::push::{self, HubUser, KnownOp, OpLogRow, PushEnd, PushTx, RecordKey, Recorded};
 use crate::records::{entity_name, parse_entity, Record};
 use crate::snapshot::SnapshotWriter;
 
@@ -52,10 +52,8 @@ impl PostgresStore {
         ops: &[RawOpEnvelope],
         rules: PushRules,
     ) -> Result<PushReport, HubError> {
-        let mut tx = PgPushTx(self.pool.begin().await?);
-        let report = push::push_batch(&mut tx, auth, ops, rules).await?;
-        tx.0.commit().await?;
-        Ok(report)
+        let begin = || async { Ok(PgPushTx(self.pool.begin().await?)) };
+        push::push(begin, auth, ops, rules).await
     }
 
     async fn enrol_inner(&self, enrolment: &Enrolment) -> Result<u32, HubError> {
@@ -461,16 +459,6 @@ impl PushTx for PgPushTx {
         Ok(())
     }
 
-    async fn set_cursor(&mut self, device_id: Uuid, epoch: u32, last_seq: u64) -> Result<(), HubError> {
-        sqlx::query("UPDATE device_epochs SET last_seq = $3 WHERE device_id = $1 AND epoch = $2")
-            .bind(device_id)
-            .bind(i64::from(epoch))
-            .bind(to_i64(last_seq, "seq")?)
-            .execute(&mut *self.0)
-            .await?;
-        Ok(())
-    }
-
     async fn lock_tenant(&mut self, tenant_id: Uuid) -> Result<(u64, [u8; 32]), HubError> {
         // `NO KEY UPDATE`, the lock an UPDATE of these columns takes: it does
         // not wait for the key-share locks other pushes' op_log and records
@@ -534,40 +522,61 @@ impl PushTx for PgPushTx {
         Ok(())
     }
 
-    async fn append_feed(&mut self, tenant_id: Uuid, first_position: u64, rows: &[FeedRow]) -> Result<(), HubError> {
-        let op_ids: Vec<Uuid> = rows.iter().map(|row| row.op_id).collect();
-        let chains: Vec<Vec<u8>> = rows.iter().map(|row| row.chain.to_vec()).collect();
-        sqlx::query(
-            "INSERT INTO feed (tenant_id, position, op_id, chain)
-             SELECT $1, $2 + ordinality - 1, op_id, chain
-             FROM unnest($3::uuid[], $4::bytea[]) WITH ORDINALITY AS batch (op_id, chain, ordinality)",
-        )
-        .bind(tenant_id)
-        .bind(to_i64(first_position, "position")?)
-        .bind(op_ids)
-        .bind(chains)
-        .execute(&mut *self.0)
-        .await?;
+    async fn finish(&mut self, end: &PushEnd<'_>) -> Result<(), HubError> {
+        // One statement: each part a data-modifying CTE, present only when it
+        // has something to do.
+        let mut statement = QueryBuilder::<Postgres>::new("WITH ");
+        let mut parts = statement.separated(", ");
+        if let Some(last_seq) = end.last_seq {
+            parts.push("cursor AS (UPDATE device_epochs SET last_seq = ");
+            parts.push_bind_unseparated(to_i64(last_seq, "seq")?);
+            parts.push_unseparated(" WHERE device_id = ");
+            parts.push_bind_unseparated(end.device_id);
+            parts.push_unseparated(" AND epoch = ");
+            parts.push_bind_unseparated(i64::from(end.epoch));
+            parts.push_unseparated(")");
+        }
+        if !end.feed.is_empty() {
+            let op_ids: Vec<Uuid> = end.feed.iter().map(|row| row.op_id).collect();
+            let chains: Vec<Vec<u8>> = end.feed.iter().map(|row| row.chain.to_vec()).collect();
+            parts.push("feed_rows AS (INSERT INTO feed (tenant_id, position, op_id, chain) SELECT ");
+            parts.push_bind_unseparated(end.tenant_id);
+            parts.push_unseparated(", ");
+            parts.push_bind_unseparated(to_i64(end.first_position, "position")?);
+            parts.push_unseparated(" + ordinality - 1, op_id, chain FROM unnest(");
+            parts.push_bind_unseparated(op_ids);
+            parts.push_unseparated("::uuid[], ");
+            parts.push_bind_unseparated(chains);
+            parts.push_unseparated("::bytea[]) WITH ORDINALITY AS batch (op_id, chain, ordinality))");
+        }
+        if let Some((head, chain)) = end.head {
+            parts.push("head AS (UPDATE tenants SET feed_head = ");
+            parts.push_bind_unseparated(to_i64(head, "position")?);
+            parts.push_unseparated(", feed_chain = ");
+            parts.push_bind_unseparated(chain.to_vec());
+            parts.push_unseparated(" WHERE id = ");
+            parts.push_bind_unseparated(end.tenant_id);
+            parts.push_unseparated(")");
+        }
+        if let Some((skew_ms, now_ms)) = end.skew {
+            parts.push("skew AS (UPDATE devices SET clock_skew_ms = ");
+            parts.push_bind_unseparated(to_i64(skew_ms, "skew")?);
+            parts.push_unseparated(", skew_seen_ms = ");
+            parts.push_bind_unseparated(to_i64(now_ms, "time")?);
+            parts.push_unseparated(" WHERE id = ");
+            parts.push_bind_unseparated(end.device_id);
+            parts.push_unseparated(")");
+        }
+        let has_parts = end.last_seq.is_some() || !end.feed.is_empty() || end.head.is_some() || end.skew.is_some();
+        if has_parts {
+            statement.push(" SELECT 1");
+            statement.build().execute(&mut *self.0).await?;
+        }
         Ok(())
     }
 
-    async fn set_feed_head(&mut self, tenant_id: Uuid, head: u64, chain: [u8; 32]) -> Result<(), HubError> {
-        sqlx::query("UPDATE tenants SET feed_head = $2, feed_chain = $3 WHERE id = $1")
-            .bind(tenant_id)
-            .bind(to_i64(head, "position")?)
-            .bind(&chain[..])
-            .execute(&mut *self.0)
-            .await?;
-        Ok(())
-    }
-
-    async fn record_skew(&mut self, device_id: Uuid, skew_ms: u64, now_ms: u64) -> Result<(), HubError> {
-        sqlx::query("UPDATE devices SET clock_skew_ms = $2, skew_seen_ms = $3 WHERE id = $1")
-            .bind(device_id)
-            .bind(to_i64(skew_ms, "skew")?)
-            .bind(to_i64(now_ms, "time")?)
-            .execute(&mut *self.0)
-            .await?;
+    async fn commit(self) -> Result<(), HubError> {
+        self.0.commit().await?;
         Ok(())
     }
 

@@ -21,7 +21,7 @@ use super::{
 };
 use crate::error::HubError;
 use crate::policy::Role;
-use crate::push::{self, FeedRow, HubUser, KnownOp, OpLogRow, PushTx, RecordKey, Recorded};
+use crate::push::{self, FeedRow, HubUser, KnownOp, OpLogRow, PushEnd, PushTx, RecordKey, Recorded};
 use crate::records::{entity_name, parse_entity, Record};
 use crate::snapshot::SnapshotWriter;
 
@@ -70,10 +70,8 @@ impl SqliteStore {
         ops: &[RawOpEnvelope],
         rules: PushRules,
     ) -> Result<PushReport, HubError> {
-        let mut tx = SqlitePushTx(self.writer.begin_with("BEGIN IMMEDIATE").await?);
-        let report = push::push_batch(&mut tx, auth, ops, rules).await?;
-        tx.0.commit().await?;
-        Ok(report)
+        let begin = || async { Ok(SqlitePushTx(self.writer.begin_with("BEGIN IMMEDIATE").await?)) };
+        push::push(begin, auth, ops, rules).await
     }
 
     async fn enrol_inner(&self, enrolment: &Enrolment) -> Result<u32, HubError> {
@@ -348,6 +346,56 @@ impl HubStore for SqliteStore {
 /// database's write lock, so the cursor needs no row lock.
 struct SqlitePushTx(Transaction<'static, Sqlite>);
 
+impl SqlitePushTx {
+    async fn set_cursor(&mut self, device_id: Uuid, epoch: u32, last_seq: u64) -> Result<(), HubError> {
+        sqlx::query("UPDATE device_epochs SET last_seq = $3 WHERE device_id = $1 AND epoch = $2")
+            .bind(device_id.to_string())
+            .bind(i64::from(epoch))
+            .bind(to_i64(last_seq, "seq")?)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn append_feed(&mut self, tenant_id: Uuid, first_position: u64, rows: &[FeedRow]) -> Result<(), HubError> {
+        let tenant_id = tenant_id.to_string();
+        let first_position = to_i64(first_position, "position")?;
+        for (chunk_index, chunk) in rows.chunks(ROWS_PER_STATEMENT).enumerate() {
+            let chunk_start = first_position + (chunk_index * ROWS_PER_STATEMENT) as i64;
+            let mut insert = QueryBuilder::<Sqlite>::new("INSERT INTO feed (tenant_id, position, op_id, chain) ");
+            insert.push_values(chunk.iter().enumerate(), |mut columns, (index, row)| {
+                columns
+                    .push_bind(tenant_id.clone())
+                    .push_bind(chunk_start + index as i64)
+                    .push_bind(row.op_id.to_string())
+                    .push_bind(row.chain.to_vec());
+            });
+            insert.build().execute(&mut *self.0).await?;
+        }
+        Ok(())
+    }
+
+    async fn set_feed_head(&mut self, tenant_id: Uuid, head: u64, chain: [u8; 32]) -> Result<(), HubError> {
+        sqlx::query("UPDATE tenants SET feed_head = $2, feed_chain = $3 WHERE id = $1")
+            .bind(tenant_id.to_string())
+            .bind(to_i64(head, "position")?)
+            .bind(&chain[..])
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn record_skew(&mut self, device_id: Uuid, skew_ms: u64, now_ms: u64) -> Result<(), HubError> {
+        sqlx::query("UPDATE devices SET clock_skew_ms = $2, skew_seen_ms = $3 WHERE id = $1")
+            .bind(device_id.to_string())
+            .bind(to_i64(skew_ms, "skew")?)
+            .bind(to_i64(now_ms, "time")?)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+}
+
 impl PushTx for SqlitePushTx {
     async fn lock_cursor(&mut self, device_id: Uuid, epoch: u32) -> Result<u64, HubError> {
         let last_seq: Option<i64> =
@@ -489,16 +537,6 @@ impl PushTx for SqlitePushTx {
         Ok(())
     }
 
-    async fn set_cursor(&mut self, device_id: Uuid, epoch: u32, last_seq: u64) -> Result<(), HubError> {
-        sqlx::query("UPDATE device_epochs SET last_seq = $3 WHERE device_id = $1 AND epoch = $2")
-            .bind(device_id.to_string())
-            .bind(i64::from(epoch))
-            .bind(to_i64(last_seq, "seq")?)
-            .execute(&mut *self.0)
-            .await?;
-        Ok(())
-    }
-
     async fn lock_tenant(&mut self, tenant_id: Uuid) -> Result<(u64, [u8; 32]), HubError> {
         // `BEGIN IMMEDIATE` holds the database's write lock already.
         let (head, chain): (i64, Vec<u8>) = sqlx::query_as("SELECT feed_head, feed_chain FROM tenants WHERE id = $1")
@@ -556,41 +594,24 @@ impl PushTx for SqlitePushTx {
         Ok(())
     }
 
-    async fn append_feed(&mut self, tenant_id: Uuid, first_position: u64, rows: &[FeedRow]) -> Result<(), HubError> {
-        let tenant_id = tenant_id.to_string();
-        let first_position = to_i64(first_position, "position")?;
-        for (chunk_index, chunk) in rows.chunks(ROWS_PER_STATEMENT).enumerate() {
-            let chunk_start = first_position + (chunk_index * ROWS_PER_STATEMENT) as i64;
-            let mut insert = QueryBuilder::<Sqlite>::new("INSERT INTO feed (tenant_id, position, op_id, chain) ");
-            insert.push_values(chunk.iter().enumerate(), |mut columns, (index, row)| {
-                columns
-                    .push_bind(tenant_id.clone())
-                    .push_bind(chunk_start + index as i64)
-                    .push_bind(row.op_id.to_string())
-                    .push_bind(row.chain.to_vec());
-            });
-            insert.build().execute(&mut *self.0).await?;
+    async fn finish(&mut self, end: &PushEnd<'_>) -> Result<(), HubError> {
+        if let Some(last_seq) = end.last_seq {
+            self.set_cursor(end.device_id, end.epoch, last_seq).await?;
+        }
+        if !end.feed.is_empty() {
+            self.append_feed(end.tenant_id, end.first_position, end.feed).await?;
+        }
+        if let Some((head, chain)) = end.head {
+            self.set_feed_head(end.tenant_id, head, chain).await?;
+        }
+        if let Some((skew_ms, now_ms)) = end.skew {
+            self.record_skew(end.device_id, skew_ms, now_ms).await?;
         }
         Ok(())
     }
 
-    async fn set_feed_head(&mut self, tenant_id: Uuid, head: u64, chain: [u8; 32]) -> Result<(), HubError> {
-        sqlx::query("UPDATE tenants SET feed_head = $2, feed_chain = $3 WHERE id = $1")
-            .bind(tenant_id.to_string())
-            .bind(to_i64(head, "position")?)
-            .bind(&chain[..])
-            .execute(&mut *self.0)
-            .await?;
-        Ok(())
-    }
-
-    async fn record_skew(&mut self, device_id: Uuid, skew_ms: u64, now_ms: u64) -> Result<(), HubError> {
-        sqlx::query("UPDATE devices SET clock_skew_ms = $2, skew_seen_ms = $3 WHERE id = $1")
-            .bind(device_id.to_string())
-            .bind(to_i64(skew_ms, "skew")?)
-            .bind(to_i64(now_ms, "time")?)
-            .execute(&mut *self.0)
-            .await?;
+    async fn commit(self) -> Result<(), HubError> {
+        self.0.commit().await?;
         Ok(())
     }
 
