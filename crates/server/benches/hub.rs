@@ -72,8 +72,8 @@ fn main() -> Result<()> {
         wire_bytes()?;
         println!();
         println!("## push ingest: {} devices at once, {} pushes of {OPS_PER_PUSH} ops each", args.devices, args.batches);
-        println!("| backend | ops | seconds | ops/s | push p50 ms | push p99 ms |");
-        println!("|---|---|---|---|---|---|");
+        println!("| backend | ops | seconds | ops/s | push p50 ms | push p99 ms | hub CPU s | PostgreSQL CPU s |");
+        println!("|---|---|---|---|---|---|---|---|");
         for backend in [Backend::Postgres, Backend::Sqlite] {
             let database = Database::make(backend).await?;
             let outcome = ingest(&database.url, args.devices, args.batches).await;
@@ -367,6 +367,39 @@ struct Ingest {
     ops: usize,
     elapsed: Duration,
     latencies: Vec<Duration>,
+    hub_cpu: f64,
+    postgres_cpu: f64,
+}
+
+/// CPU seconds (user + system) a process has used, from /proc.
+fn cpu_seconds(pid: &str) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // Fields after the command name (which is in parentheses).
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let ticks: f64 = fields
+        .get(11..13)
+        .map_or(0.0, |times| times.iter().filter_map(|t| t.parse::<f64>().ok()).sum());
+    ticks / 100.0
+}
+
+/// CPU seconds used so far by every PostgreSQL process on this machine.
+fn postgres_cpu_seconds() -> f64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .filter(|pid| pid.bytes().all(|byte| byte.is_ascii_digit()))
+        .filter(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|comm| comm.trim() == "postgres"))
+        .map(|pid| cpu_seconds(&pid))
+        .sum()
 }
 
 impl Ingest {
@@ -377,12 +410,14 @@ impl Ingest {
             self.latencies[index].as_secs_f64() * 1000.0
         };
         println!(
-            "| {backend:?} | {} | {:.2} | {:.0} | {:.1} | {:.1} |",
+            "| {backend:?} | {} | {:.2} | {:.0} | {:.1} | {:.1} | {:.2} | {:.2} |",
             self.ops,
             self.elapsed.as_secs_f64(),
             self.ops as f64 / self.elapsed.as_secs_f64(),
             at(0.5),
-            at(0.99)
+            at(0.99),
+            self.hub_cpu,
+            self.postgres_cpu,
         );
     }
 }
@@ -390,6 +425,21 @@ impl Ingest {
 /// Several devices push their batches at once, through the router.
 async fn ingest(url: &str, n_devices: usize, n_batches: usize) -> Result<Ingest> {
     let store = stockroom_server::open(url).await?;
+    if std::env::var("BENCH_DROP_FOREIGN_KEYS").is_ok() && url.starts_with("postgres") {
+        let pool = PgPool::connect(url).await?;
+        for (table, constraint) in [
+            ("op_log", "op_log_tenant_id_fkey"),
+            ("op_log", "op_log_device_id_fkey"),
+            ("feed", "feed_tenant_id_fkey"),
+            ("feed", "feed_op_id_fkey"),
+            ("records", "records_tenant_id_fkey"),
+        ] {
+            sqlx::query(&format!("ALTER TABLE {table} DROP CONSTRAINT {constraint}"))
+                .execute(&pool)
+                .await?;
+        }
+        pool.close().await;
+    }
     let devices = tenant_with_devices(&store, n_devices).await?;
     let app = stockroom_server::router(AppState::new(store.clone()));
     // Bodies made before the clock starts: only the hub is measured.
@@ -408,6 +458,7 @@ async fn ingest(url: &str, n_devices: usize, n_batches: usize) -> Result<Ingest>
             .collect();
         work.push((device.token.clone(), bodies));
     }
+    let (hub_cpu, postgres_cpu) = (cpu_seconds("self"), postgres_cpu_seconds());
     let started = Instant::now();
     let mut tasks = Vec::new();
     for (token, bodies) in work {
@@ -438,11 +489,15 @@ async fn ingest(url: &str, n_devices: usize, n_batches: usize) -> Result<Ingest>
         latencies.extend(task.await??);
     }
     let elapsed = started.elapsed();
+    let hub_cpu = cpu_seconds("self") - hub_cpu;
+    let postgres_cpu = postgres_cpu_seconds() - postgres_cpu;
     store.close().await?;
     Ok(Ingest {
         ops: n_devices * n_batches * OPS_PER_PUSH,
         elapsed,
         latencies,
+        hub_cpu,
+        postgres_cpu,
     })
 }
 

@@ -119,7 +119,7 @@ pub(crate) trait PushTx: Send {
 
     /// Inserts op_log rows in one go, skipping those whose op id is taken
     /// (also by an earlier row of the same call); returns the seqs inserted.
-    fn insert_ops(&mut self, rows: &[OpLogRow<'_>]) -> impl Future<Output = Result<HashSet<u64>, HubError>> + Send;
+    fn insert_ops(&mut self, rows: &[&OpLogRow<'_>]) -> impl Future<Output = Result<HashSet<u64>, HubError>> + Send;
 
     fn insert_repeated(
         &mut self,
@@ -381,7 +381,7 @@ async fn push_batch<T: PushTx>(
         let (start, mut chain) = tenant.take(tx, auth.tenant_id).await?;
         first_position = start + 1;
         for (index, op) in fed.iter().enumerate() {
-            chain = chain_next(&chain, first_position + index as u64, &feed_change(&op.row));
+            chain = chain_after(&chain, first_position + index as u64, &op.row);
             feed.push(FeedRow {
                 op_id: op.row.envelope.op_id,
                 chain,
@@ -434,7 +434,7 @@ async fn write_one_by_one<T: PushTx>(
                     flags_json: flags_json(&[]),
                     ..op.row.clone()
                 };
-                let inserted = tx.insert_ops(std::slice::from_ref(&refused)).await?;
+                let inserted = tx.insert_ops(&[&refused]).await?;
                 written.push(if inserted.is_empty() {
                     Written::OpIdTaken
                 } else {
@@ -458,7 +458,7 @@ async fn record_group<T: PushTx>(
     if group.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<OpLogRow<'_>> = group.iter().map(|op| op.row.clone()).collect();
+    let rows: Vec<&OpLogRow<'_>> = group.iter().map(|op| &op.row).collect();
     let inserted = tx.insert_ops(&rows).await?;
     let written: Vec<Written> = group
         .iter()
@@ -509,11 +509,16 @@ async fn record_group<T: PushTx>(
     Ok(written)
 }
 
-/// The feed change of an op exactly as a pull returns it (stamped with the
-/// hub's settled HLC): what the chain hashes.
-pub(crate) fn feed_change(row: &OpLogRow<'_>) -> FeedChange<RawOpEnvelope> {
+/// The chain after `previous` with the op of `row` at `position`: hashed
+/// exactly as a pull returns it (with the hub's settled stamp and stored
+/// type). Borrowed as sent when those are the same, as they nearly always
+/// are.
+fn chain_after(previous: &[u8; 32], position: u64, row: &OpLogRow<'_>) -> [u8; 32] {
     let envelope = row.envelope;
-    FeedChange::Op(RawOpEnvelope {
+    if envelope.hlc == row.effective_hlc && envelope.op.op_type == row.op_type {
+        return chain_next(previous, position, &FeedChange::Op(envelope));
+    }
+    let as_fed = RawOpEnvelope {
         op_id: envelope.op_id,
         device_id: envelope.device_id,
         epoch: envelope.epoch,
@@ -525,7 +530,8 @@ pub(crate) fn feed_change(row: &OpLogRow<'_>) -> FeedChange<RawOpEnvelope> {
             op_type: row.op_type.clone(),
             data: envelope.op.data.clone(),
         },
-    })
+    };
+    chain_next(previous, position, &FeedChange::Op(as_fed))
 }
 
 /// An op whose id is already in the log under another (device, epoch, seq):

@@ -399,7 +399,7 @@ impl PushTx for PgPushTx {
         Ok(())
     }
 
-    async fn insert_ops(&mut self, rows: &[OpLogRow<'_>]) -> Result<HashSet<u64>, HubError> {
+    async fn insert_ops(&mut self, rows: &[&OpLogRow<'_>]) -> Result<HashSet<u64>, HubError> {
         let mut columns = OpLogColumns::default();
         for row in rows {
             columns.push(row)?;
@@ -591,25 +591,25 @@ impl PushTx for PgPushTx {
 
 /// The columns of a group of op_log rows, as arrays for `UNNEST`.
 #[derive(Default)]
-struct OpLogColumns {
+struct OpLogColumns<'a> {
     op_id: Vec<Uuid>,
     tenant_id: Vec<Uuid>,
     device_id: Vec<Uuid>,
     epoch: Vec<i32>,
     seq: Vec<i64>,
     user_id: Vec<Uuid>,
-    op_type: Vec<String>,
+    op_type: Vec<&'a str>,
     type_version: Vec<i32>,
-    payload: Vec<String>,
+    payload: Vec<&'a str>,
     hlc: Vec<i64>,
     effective_hlc: Vec<i64>,
     received_ms: Vec<i64>,
     reject_code: Vec<Option<&'static str>>,
-    flags: Vec<String>,
+    flags: Vec<&'a str>,
 }
 
-impl OpLogColumns {
-    fn push(&mut self, row: &OpLogRow<'_>) -> Result<(), HubError> {
+impl<'a> OpLogColumns<'a> {
+    fn push(&mut self, row: &'a OpLogRow<'_>) -> Result<(), HubError> {
         let envelope = row.envelope;
         let small = |value: u32, what: &str| {
             i32::try_from(value).map_err(|_| HubError::Invalid {
@@ -623,14 +623,14 @@ impl OpLogColumns {
         self.epoch.push(small(envelope.epoch, "epoch")?);
         self.seq.push(to_i64(envelope.seq, "seq")?);
         self.user_id.push(envelope.user_id);
-        self.op_type.push(row.op_type.clone());
+        self.op_type.push(&row.op_type);
         self.type_version.push(small(envelope.type_version, "type version")?);
-        self.payload.push(row.payload_json.clone());
+        self.payload.push(&row.payload_json);
         self.hlc.push(envelope.hlc.to_i64());
         self.effective_hlc.push(row.effective_hlc.to_i64());
         self.received_ms.push(to_i64(row.received_ms, "time")?);
         self.reject_code.push(row.rejected.map(RejectCode::as_str));
-        self.flags.push(row.flags_json.clone());
+        self.flags.push(&row.flags_json);
         Ok(())
     }
 }

@@ -479,7 +479,7 @@ impl PushTx for SqlitePushTx {
         Ok(())
     }
 
-    async fn insert_ops(&mut self, rows: &[OpLogRow<'_>]) -> Result<HashSet<u64>, HubError> {
+    async fn insert_ops(&mut self, rows: &[&OpLogRow<'_>]) -> Result<HashSet<u64>, HubError> {
         let mut inserted = HashSet::with_capacity(rows.len());
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let mut values = Vec::with_capacity(chunk.len());
