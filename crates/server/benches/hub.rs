@@ -11,6 +11,8 @@
 //! PostgreSQL is the server at STOCKROOM_TEST_POSTGRES_URL (default
 //! postgres://postgres@127.0.0.1:5432); each run makes a fresh database and
 //! drops it after. SQLite is a file in a temporary folder (WAL, FULL).
+//! `BENCH_DROP_FOREIGN_KEYS=1` drops the foreign keys of op_log, feed and
+//! records in the PostgreSQL ingest database first, to measure their cost.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -260,7 +262,7 @@ fn realistic_op(index: usize) -> Op {
             })
         }
         4..=6 => {
-            let kind = if index % 2 == 0 {
+            let kind = if index.is_multiple_of(2) {
                 MovementKind::Receive
             } else {
                 MovementKind::Adjustment
@@ -342,7 +344,9 @@ fn wire_bytes() -> Result<()> {
     println!("## bytes per op on the wire (a push body of {OPS_PER_PUSH} ops / {OPS_PER_PUSH})");
     println!("| ops | JSON bytes/op | gzip bytes/op |");
     println!("|---|---|---|");
-    let mixes: [(&str, fn(usize) -> usize); 4] = [
+    // Each mix: a label and which op of the realistic sequence the n-th is.
+    type Pick = fn(usize) -> usize;
+    let mixes: [(&str, Pick); 4] = [
         ("realistic mix (4 sales : 3 stock moves : 3 fields.set)", |index| index),
         ("sales, 3-5 lines", |index| (index / 4) * 10 + index % 4),
         ("stock moves", |index| 4 + index % 3),

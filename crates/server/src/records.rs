@@ -39,7 +39,7 @@ impl Record {
                     Ordering::Equal => self
                         .fields
                         .get(name)
-                        .is_some_and(|current| current != value && value.to_string() > current.to_string()),
+                        .is_some_and(|current| current != value && json_text(value) > json_text(current)),
                 },
             };
             if wins {
@@ -74,6 +74,11 @@ impl Record {
             stamps: self.stamps,
         }
     }
+}
+
+/// A value's JSON text, to order two values that share a stamp.
+fn json_text(value: &Value) -> String {
+    value.to_string()
 }
 
 /// An entity's stored name (its wire name).
