@@ -11,6 +11,8 @@ pub mod error;
 pub mod http;
 pub mod policy;
 mod push;
+pub mod records;
+pub mod snapshot;
 pub mod state;
 pub mod store;
 

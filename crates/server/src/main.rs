@@ -45,6 +45,10 @@ struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "STOCKROOM_MAX_BODY_BYTES", default_value_t = HubConfig::default().max_body_bytes)]
     max_body_bytes: usize,
+    /// A tenant's cached snapshot is rebuilt only when it is older than this
+    /// (milliseconds) and the feed has moved since.
+    #[arg(long, env = "STOCKROOM_SNAPSHOT_MAX_AGE_MS", default_value_t = HubConfig::default().snapshot_max_age_ms)]
+    snapshot_max_age_ms: u64,
     /// On first run: the owner to create if this username does not exist yet,
     /// with the password from STOCKROOM_BOOTSTRAP_PASSWORD.
     #[arg(long, env = "STOCKROOM_BOOTSTRAP_USERNAME")]
@@ -93,9 +97,11 @@ async fn serve(store: Arc<dyn HubStore>, args: ServeArgs) -> Result<()> {
         store,
         config: HubConfig {
             max_body_bytes: args.max_body_bytes,
+            snapshot_max_age_ms: args.snapshot_max_age_ms,
             ..HubConfig::default()
         },
         clock: Arc::new(SystemClock),
+        snapshots: Arc::default(),
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

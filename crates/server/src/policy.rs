@@ -80,12 +80,43 @@ pub fn check_version(envelope: &RawOpEnvelope) -> Option<BatchStop> {
 
 /// Decides one op of a device of `tenant_id`, made by `actor`.
 pub fn decide(envelope: &RawOpEnvelope, actor: Actor, tenant_id: Uuid) -> Decision {
+    decide_and_decode(envelope, actor, tenant_id).0
+}
+
+/// [`decide`], also handing back the op it decoded (none when its type is
+/// unknown or its payload does not decode), so it is decoded once.
+pub fn decide_and_decode(envelope: &RawOpEnvelope, actor: Actor, tenant_id: Uuid) -> (Decision, Option<Op>) {
     if OpKind::parse(&envelope.op.op_type).is_none() {
-        return Decision::Reject(RejectCode::UnknownOpType);
+        return (Decision::Reject(RejectCode::UnknownOpType), None);
     }
-    let Ok(op) = Op::from_parts(&envelope.op.op_type, envelope.op.data.clone()) else {
-        return Decision::Reject(RejectCode::InvalidPayload);
+    let Ok(op) = decode_op(&envelope.op.op_type, &envelope.op.data) else {
+        return (Decision::Reject(RejectCode::InvalidPayload), None);
     };
+    let decision = decide_op(&op, actor, tenant_id);
+    (decision, Some(op))
+}
+
+/// An op from its type name and payload, read in place (no copy of the
+/// payload): the same as `Op::from_parts`, which needs the payload owned.
+pub fn decode_op(op_type: &str, data: &serde_json::Value) -> Result<Op, serde_json::Error> {
+    use serde::de::Error as _;
+    use serde::Deserialize as _;
+    use stockroom_protocol::ops::{
+        AccountEntry, FieldsSet, OrderSubmitted, ReturnCompleted, SaleCompleted, StockMoved, UserSet,
+    };
+    Ok(match OpKind::parse(op_type) {
+        Some(OpKind::FieldsSet) => Op::FieldsSet(FieldsSet::deserialize(data)?),
+        Some(OpKind::StockMoved) => Op::StockMoved(StockMoved::deserialize(data)?),
+        Some(OpKind::SaleCompleted) => Op::SaleCompleted(SaleCompleted::deserialize(data)?),
+        Some(OpKind::ReturnCompleted) => Op::ReturnCompleted(ReturnCompleted::deserialize(data)?),
+        Some(OpKind::PaymentReceived) => Op::PaymentReceived(AccountEntry::deserialize(data)?),
+        Some(OpKind::OrderSubmitted) => Op::OrderSubmitted(OrderSubmitted::deserialize(data)?),
+        Some(OpKind::UserSet) => Op::UserSet(UserSet::deserialize(data)?),
+        None => return Err(serde_json::Error::custom(format!("unknown op type {op_type:?}"))),
+    })
+}
+
+fn decide_op(op: &Op, actor: Actor, tenant_id: Uuid) -> Decision {
     let mut breaches = Vec::new();
     if actor.tenant_id != tenant_id {
         breaches.push(Breach::WrongTenant);
@@ -93,15 +124,15 @@ pub fn decide(envelope: &RawOpEnvelope, actor: Actor, tenant_id: Uuid) -> Decisi
     if !actor.active {
         breaches.push(Breach::UserInactive);
     }
-    if !role_may_make(actor.role, &op) {
+    if !role_may_make(actor.role, op) {
         breaches.push(Breach::RoleNotAllowed);
     }
-    if !shape_holds(&op) {
+    if !shape_holds(op) {
         breaches.push(Breach::InvalidShape);
     }
     match breaches.first() {
         None => Decision::Apply { flags: Vec::new() },
-        Some(_) if is_fact(&op) => Decision::Apply {
+        Some(_) if is_fact(op) => Decision::Apply {
             flags: breaches.into_iter().map(Breach::flag_code).collect(),
         },
         Some(first) => Decision::Reject(first.reject_code()),
@@ -383,6 +414,24 @@ mod tests {
             actor(Role::Owner),
             Decision::Reject(RejectCode::InvalidPayload),
         );
+    }
+
+    #[test]
+    fn ops_decode_in_place_as_from_their_parts() {
+        let ops = [
+            product_edit(),
+            payment("EUR"),
+            stock(&[MovementKind::Receive]),
+            user_set("cashier"),
+        ];
+        for op in ops {
+            let raw = envelope(&op);
+            let in_place = decode_op(&raw.op.op_type, &raw.op.data).unwrap();
+            assert_eq!(in_place, Op::from_parts(&raw.op.op_type, raw.op.data.clone()).unwrap());
+            assert_eq!(in_place, op);
+        }
+        assert!(decode_op("sale.voided", &serde_json::json!({})).is_err());
+        assert!(decode_op("payment.received", &serde_json::json!({"id": 1})).is_err());
     }
 
     #[test]

@@ -4,20 +4,49 @@
 //! In one transaction: lock the device's cursor; acknowledge `seq <= last`
 //! as duplicates (a different op id at a known seq is a divergent outbox and
 //! fails the whole push); stop at a gap or an unsupported type version;
-//! record each new op in a savepoint, applied or rejected with a code (a
-//! rejection still moves the cursor, else the queue would block for ever);
-//! move the cursor; take feed positions from the tenant's counter and append
-//! the applied ops to the feed. The caller commits, then answers.
+//! record each new op, applied or rejected with a code (a rejection still
+//! moves the cursor, else the queue would block for ever), merging applied
+//! `fields.set` ops into their class-F records; move the cursor; take feed
+//! positions from the tenant's counter and append the applied ops to the
+//! feed, each with its link of the hash chain. The caller commits, then
+//! answers.
+//!
+//! **One go first, one op at a time if that fails.** Every op's writes
+//! belong to that op alone: a failure of one must not lose the others. Doing
+//! that with a savepoint per op costs three round trips per op and a
+//! subtransaction each; so a push first writes its new ops all together, in
+//! a handful of multi-row statements, with no savepoint at all ([`push`]).
+//! An op id already in the log is not a failure there (`ON CONFLICT (op_id)
+//! DO NOTHING` reports it, and it is answered as before). Only if the
+//! database refuses something (a row no op of a healthy device produces, or
+//! a failure of the moment) is that transaction rolled back whole and the
+//! push run again in a new one, op by op, each op in its own savepoint:
+//! there a refusal that belongs to the op's data rejects that op alone
+//! (`invalid_payload`), and any other failure fails the push (the device
+//! retries). Both ways run the same code ([`record_group`]) over a group of
+//! ops, so a batch ends as it would op by op. The common case costs about
+//! ten round trips per push, whatever its size.
+//!
+//! **Locks, always in this order:** the device's cursor row, then the
+//! tenant's row (feed head and chain). The tenant row is taken before the
+//! first record is read, so the read-merge-write of records is serialised
+//! per tenant, and held to commit, so feed positions and the chain follow
+//! commit order.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 
-use stockroom_protocol::sync::{BatchStop, FlagCode, OpOutcome, OpResult, RawOpEnvelope, RejectCode};
-use stockroom_protocol::Hlc;
+use stockroom_protocol::ops::{Entity, FieldsSet};
+use stockroom_protocol::snapshot::{chain_next, FieldStamp};
+use stockroom_protocol::sync::{
+    BatchStop, FeedChange, FlagCode, OpOutcome, OpResult, RawOp, RawOpEnvelope, RejectCode,
+};
+use stockroom_protocol::{Hlc, Op};
 use uuid::Uuid;
 
 use crate::error::HubError;
 use crate::policy::{self, Actor, Decision, Role};
+use crate::records::Record;
 use crate::store::{DeviceAuth, PushReport, PushRules};
 
 /// An op already recorded at a (device, epoch, seq).
@@ -56,11 +85,13 @@ pub(crate) struct OpLogRow<'a> {
     pub flags_json: String,
 }
 
-/// Whether an op_log insert went in, or found its op id taken.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Inserted {
-    Yes,
-    OpIdTaken,
+/// A class-F record's key.
+pub(crate) type RecordKey = (Entity, Uuid);
+
+/// A feed entry to append: the op and the chain after it.
+pub(crate) struct FeedRow {
+    pub op_id: Uuid,
+    pub chain: [u8; 32],
 }
 
 /// The statements a backend runs inside its push transaction.
@@ -80,15 +111,15 @@ pub(crate) trait PushTx: Send {
 
     fn user(&mut self, user_id: Uuid) -> impl Future<Output = Result<Option<HubUser>, HubError>> + Send;
 
-    fn savepoint(&mut self) -> impl Future<Output = Result<(), HubError>> + Send;
+    fn savepoint(&mut self, name: &'static str) -> impl Future<Output = Result<(), HubError>> + Send;
 
-    fn release_savepoint(&mut self) -> impl Future<Output = Result<(), HubError>> + Send;
+    fn release_savepoint(&mut self, name: &'static str) -> impl Future<Output = Result<(), HubError>> + Send;
 
-    fn rollback_to_savepoint(&mut self) -> impl Future<Output = Result<(), HubError>> + Send;
+    fn rollback_to_savepoint(&mut self, name: &'static str) -> impl Future<Output = Result<(), HubError>> + Send;
 
-    /// Inserts into op_log; a taken op id is reported, not an error (the
-    /// transaction is then unusable until the savepoint is rolled back).
-    fn insert_op(&mut self, row: &OpLogRow<'_>) -> impl Future<Output = Result<Inserted, HubError>> + Send;
+    /// Inserts op_log rows in one go, skipping those whose op id is taken
+    /// (also by an earlier row of the same call); returns the seqs inserted.
+    fn insert_ops(&mut self, rows: &[&OpLogRow<'_>]) -> impl Future<Output = Result<HashSet<u64>, HubError>> + Send;
 
     fn insert_repeated(
         &mut self,
@@ -97,45 +128,139 @@ pub(crate) trait PushTx: Send {
         rejected: Option<RejectCode>,
     ) -> impl Future<Output = Result<(), HubError>> + Send;
 
-    fn set_cursor(
-        &mut self,
-        device_id: Uuid,
-        epoch: u32,
-        last_seq: u64,
-    ) -> impl Future<Output = Result<(), HubError>> + Send;
+    /// Locks the tenant's row until commit; returns its feed head and the
+    /// chain there.
+    fn lock_tenant(&mut self, tenant_id: Uuid) -> impl Future<Output = Result<(u64, [u8; 32]), HubError>> + Send;
 
-    /// Moves the tenant's feed head on by `count` (locking it until commit)
-    /// and returns the new head.
-    fn take_positions(&mut self, tenant_id: Uuid, count: u64) -> impl Future<Output = Result<u64, HubError>> + Send;
-
-    fn append_feed(
+    /// The stored records with these keys (missing ones are left out).
+    fn load_records(
         &mut self,
         tenant_id: Uuid,
-        first_position: u64,
-        op_ids: &[Uuid],
+        keys: &[RecordKey],
+    ) -> impl Future<Output = Result<Vec<(RecordKey, Record)>, HubError>> + Send;
+
+    /// Writes these records whole, inserting or replacing.
+    fn save_records(
+        &mut self,
+        tenant_id: Uuid,
+        records: &[(RecordKey, Record)],
     ) -> impl Future<Output = Result<(), HubError>> + Send;
 
-    fn record_skew(
-        &mut self,
-        device_id: Uuid,
-        skew_ms: u64,
-        now_ms: u64,
-    ) -> impl Future<Output = Result<(), HubError>> + Send;
+    /// Ends the push's writes: moves the device's cursor, appends the feed
+    /// entries and moves the tenant's head and chain, records the skew.
+    fn finish(&mut self, end: &PushEnd<'_>) -> impl Future<Output = Result<(), HubError>> + Send;
+
+    /// Commits the transaction.
+    fn commit(self) -> impl Future<Output = Result<(), HubError>> + Send;
+
+    /// Whether the database refused a statement because of the data in it
+    /// (a constraint, a value it cannot store): the op's fault, for good.
+    fn is_data_error(error: &sqlx::Error) -> bool;
 }
 
-/// Runs a push inside `tx`. The caller begins the transaction (SQLite:
-/// `BEGIN IMMEDIATE`) and commits it after this returns `Ok`.
-pub(crate) async fn push_batch<T: PushTx>(
+/// The writes that end a push, each only when it has something to do.
+pub(crate) struct PushEnd<'a> {
+    pub device_id: Uuid,
+    pub epoch: u32,
+    pub tenant_id: Uuid,
+    /// The device's new cursor, when it moved.
+    pub last_seq: Option<u64>,
+    /// Feed entries from `first_position` on, then the new head and chain.
+    pub first_position: u64,
+    pub feed: &'a [FeedRow],
+    pub head: Option<(u64, [u8; 32])>,
+    /// How far ahead of hub time the device's newest stamp was, and when.
+    pub skew: Option<(u64, u64)>,
+}
+
+/// How a push writes its new ops (see the module's doc).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    AllAtOnce,
+    OpByOp,
+}
+
+/// Runs a push: all at once in one transaction from `begin`, or, if the
+/// database refuses that, op by op in a second one. Commits before
+/// answering; a failed commit is an error (the device retries).
+pub(crate) async fn push<T, F, Fut>(
+    mut begin: F,
+    auth: &DeviceAuth,
+    ops: &[RawOpEnvelope],
+    rules: PushRules,
+) -> Result<PushReport, HubError>
+where
+    T: PushTx,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, HubError>>,
+{
+    let mut tx = begin().await?;
+    match push_batch(&mut tx, auth, ops, rules, Mode::AllAtOnce).await {
+        Ok(report) => {
+            tx.commit().await?;
+            return Ok(report);
+        }
+        Err(HubError::Database(error)) => {
+            tracing::warn!(device_id = %auth.device_id, %error, "a push goes again, op by op");
+            // Dropping it rolls it back.
+            drop(tx);
+        }
+        Err(other) => return Err(other),
+    }
+    let mut tx = begin().await?;
+    let report = push_batch(&mut tx, auth, ops, rules, Mode::OpByOp).await?;
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// A new op on its way into the log.
+struct Pending<'a> {
+    row: OpLogRow<'a>,
+    flags: Vec<FlagCode>,
+    /// The record change of an applied `fields.set`.
+    fields_set: Option<FieldsSet>,
+}
+
+/// What became of a pending op.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Written {
+    /// In the log (applied or rejected as decided).
+    Logged,
+    /// Its op id was already in the log.
+    OpIdTaken,
+    /// The database refused its data: logged as rejected instead.
+    Refused,
+}
+
+/// The transaction's hold on the tenant row, once taken.
+#[derive(Default)]
+struct TenantLock(Option<(u64, [u8; 32])>);
+
+impl TenantLock {
+    async fn take<T: PushTx>(&mut self, tx: &mut T, tenant_id: Uuid) -> Result<(u64, [u8; 32]), HubError> {
+        if let Some(held) = self.0 {
+            return Ok(held);
+        }
+        let held = tx.lock_tenant(tenant_id).await?;
+        self.0 = Some(held);
+        Ok(held)
+    }
+}
+
+/// Runs a push inside `tx`, writing new ops as `mode` says.
+async fn push_batch<T: PushTx>(
     tx: &mut T,
     auth: &DeviceAuth,
     ops: &[RawOpEnvelope],
     rules: PushRules,
+    mode: Mode,
 ) -> Result<PushReport, HubError> {
     let first_seq = tx.lock_cursor(auth.device_id, auth.epoch).await?;
     let mut last_seq = first_seq;
-    let mut results = Vec::with_capacity(ops.len());
+    // Every op looked at: its result now (duplicates), or later (new ops).
+    let mut results: Vec<Option<OpResult>> = Vec::with_capacity(ops.len());
+    let mut pending: Vec<Pending<'_>> = Vec::new();
     let mut stopped = None;
-    let mut applied_ids = Vec::new();
     let mut actors: HashMap<Uuid, Actor> = HashMap::new();
     let mut previous_stamp: Option<Hlc> = None;
     let mut skew_ms: Option<u64> = None;
@@ -160,12 +285,12 @@ pub(crate) async fn push_batch<T: PushTx>(
                     sent_op_id: envelope.op_id,
                 });
             }
-            results.push(result(
+            results.push(Some(result(
                 envelope,
                 OpOutcome::Duplicate {
                     rejected: recorded.rejected,
                 },
-            ));
+            )));
             continue;
         }
         if envelope.seq != last_seq + 1 {
@@ -187,7 +312,8 @@ pub(crate) async fn push_batch<T: PushTx>(
         let ahead_ms = envelope.hlc.millis().saturating_sub(rules.now_ms);
         skew_ms = Some(skew_ms.unwrap_or(0).max(ahead_ms));
 
-        let (rejected, flags) = match policy::decide(envelope, actor, auth.tenant_id) {
+        let (decision, decoded) = policy::decide_and_decode(envelope, actor, auth.tenant_id);
+        let (rejected, flags) = match decision {
             Decision::Apply { mut flags } => {
                 if clamped {
                     flags.push(FlagCode::ClockClamped);
@@ -196,57 +322,216 @@ pub(crate) async fn push_batch<T: PushTx>(
             }
             Decision::Reject(code) => (Some(code), Vec::new()),
         };
-        let row = OpLogRow {
-            envelope,
-            tenant_id: auth.tenant_id,
-            op_type: policy::storable_op_type(&envelope.op.op_type),
-            payload_json: envelope.op.data.to_string(),
-            effective_hlc,
-            received_ms: rules.now_ms,
-            rejected,
-            flags_json: flags_json(&flags),
+        let fields_set = match (rejected, decoded) {
+            (None, Some(Op::FieldsSet(set))) => Some(set),
+            _ => None,
         };
-
-        // The op's writes run in a savepoint: a failure that belongs to this
-        // op alone rolls back only its writes, and the batch goes on.
-        tx.savepoint().await?;
-        let outcome = match tx.insert_op(&row).await? {
-            Inserted::Yes => {
-                tx.release_savepoint().await?;
-                match rejected {
-                    Some(code) => OpOutcome::Rejected { code },
-                    None => {
-                        applied_ids.push(envelope.op_id);
-                        OpOutcome::Applied { flags }
-                    }
-                }
-            }
-            Inserted::OpIdTaken => {
-                tx.rollback_to_savepoint().await?;
-                tx.release_savepoint().await?;
-                repeated_op(tx, auth, envelope, rules.now_ms).await?
-            }
-        };
-        results.push(result(envelope, outcome));
+        pending.push(Pending {
+            row: OpLogRow {
+                envelope,
+                tenant_id: auth.tenant_id,
+                op_type: policy::storable_op_type(&envelope.op.op_type),
+                payload_json: envelope.op.data.to_string(),
+                effective_hlc,
+                received_ms: rules.now_ms,
+                rejected,
+                flags_json: flags_json(&flags),
+            },
+            flags,
+            fields_set,
+        });
+        results.push(None);
         last_seq = envelope.seq;
     }
 
-    if last_seq > first_seq {
-        tx.set_cursor(auth.device_id, auth.epoch, last_seq).await?;
+    let mut tenant = TenantLock::default();
+    let written = match mode {
+        Mode::AllAtOnce => record_group(tx, auth, &pending, &mut tenant).await?,
+        Mode::OpByOp => write_one_by_one(tx, auth, &pending, &mut tenant).await?,
+    };
+
+    // Answers for the new ops, and the applied ones for the feed.
+    let mut fed: Vec<&Pending<'_>> = Vec::new();
+    let mut new_ops = pending.iter().zip(&written);
+    for slot in results.iter_mut().filter(|slot| slot.is_none()) {
+        let (op, written) = new_ops
+            .next()
+            .ok_or_else(|| HubError::corrupt("push results out of step"))?;
+        let envelope = op.row.envelope;
+        let outcome = match (written, op.row.rejected) {
+            (Written::Logged, Some(code)) => OpOutcome::Rejected { code },
+            (Written::Logged, None) => {
+                fed.push(op);
+                OpOutcome::Applied {
+                    flags: op.flags.clone(),
+                }
+            }
+            (Written::Refused, _) => OpOutcome::Rejected {
+                code: RejectCode::InvalidPayload,
+            },
+            (Written::OpIdTaken, _) => repeated_op(tx, auth, envelope, rules.now_ms).await?,
+        };
+        *slot = Some(result(envelope, outcome));
     }
-    if !applied_ids.is_empty() {
-        let count = applied_ids.len() as u64;
-        let head = tx.take_positions(auth.tenant_id, count).await?;
-        tx.append_feed(auth.tenant_id, head - count + 1, &applied_ids).await?;
+
+    let mut feed = Vec::with_capacity(fed.len());
+    let mut first_position = 0;
+    let mut head = None;
+    if !fed.is_empty() {
+        let (start, mut chain) = tenant.take(tx, auth.tenant_id).await?;
+        first_position = start + 1;
+        for (index, op) in fed.iter().enumerate() {
+            chain = chain_after(&chain, first_position + index as u64, &op.row);
+            feed.push(FeedRow {
+                op_id: op.row.envelope.op_id,
+                chain,
+            });
+        }
+        head = Some((start + feed.len() as u64, chain));
     }
-    if let Some(skew_ms) = skew_ms {
-        tx.record_skew(auth.device_id, skew_ms, rules.now_ms).await?;
-    }
+    tx.finish(&PushEnd {
+        device_id: auth.device_id,
+        epoch: auth.epoch,
+        tenant_id: auth.tenant_id,
+        last_seq: (last_seq > first_seq).then_some(last_seq),
+        first_position,
+        feed: &feed,
+        head,
+        skew: skew_ms.map(|skew_ms| (skew_ms, rules.now_ms)),
+    })
+    .await?;
     Ok(PushReport {
         acked_through_seq: last_seq,
-        results,
+        results: results.into_iter().flatten().collect(),
         stopped,
     })
+}
+
+/// Writes the new ops one by one, each in its own savepoint; an op whose
+/// data the database refuses is logged as rejected instead.
+async fn write_one_by_one<T: PushTx>(
+    tx: &mut T,
+    auth: &DeviceAuth,
+    pending: &[Pending<'_>],
+    tenant: &mut TenantLock,
+) -> Result<Vec<Written>, HubError> {
+    let mut written = Vec::with_capacity(pending.len());
+    for (index, op) in pending.iter().enumerate() {
+        tx.savepoint("op").await?;
+        match record_group(tx, auth, &pending[index..=index], tenant).await {
+            Ok(one) => {
+                tx.release_savepoint("op").await?;
+                written.extend(one);
+            }
+            Err(HubError::Database(error)) if T::is_data_error(&error) => {
+                tracing::warn!(op_id = %op.row.envelope.op_id, %error, "the database refused an op");
+                tx.rollback_to_savepoint("op").await?;
+                tx.release_savepoint("op").await?;
+                // A row lock taken after a savepoint goes with its rollback.
+                *tenant = TenantLock::default();
+                let refused = OpLogRow {
+                    rejected: Some(RejectCode::InvalidPayload),
+                    flags_json: flags_json(&[]),
+                    ..op.row.clone()
+                };
+                let inserted = tx.insert_ops(&[&refused]).await?;
+                written.push(if inserted.is_empty() {
+                    Written::OpIdTaken
+                } else {
+                    Written::Refused
+                });
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(written)
+}
+
+/// Writes a group of new ops: their op_log rows, then the records their
+/// applied `fields.set`s change, each field merged by [`Record::merge`].
+async fn record_group<T: PushTx>(
+    tx: &mut T,
+    auth: &DeviceAuth,
+    group: &[Pending<'_>],
+    tenant: &mut TenantLock,
+) -> Result<Vec<Written>, HubError> {
+    if group.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<&OpLogRow<'_>> = group.iter().map(|op| &op.row).collect();
+    let inserted = tx.insert_ops(&rows).await?;
+    let written: Vec<Written> = group
+        .iter()
+        .map(|op| {
+            if inserted.contains(&op.row.envelope.seq) {
+                Written::Logged
+            } else {
+                Written::OpIdTaken
+            }
+        })
+        .collect();
+
+    let sets: Vec<(&FieldsSet, FieldStamp)> = group
+        .iter()
+        .zip(&written)
+        .filter(|(_, written)| **written == Written::Logged)
+        .filter_map(|(op, _)| {
+            let stamp = FieldStamp {
+                hlc: op.row.effective_hlc,
+                device_id: op.row.envelope.device_id,
+            };
+            op.fields_set.as_ref().map(|set| (set, stamp))
+        })
+        .collect();
+    if !sets.is_empty() {
+        tenant.take(tx, auth.tenant_id).await?;
+        let mut keys: Vec<RecordKey> = sets.iter().map(|(set, _)| (set.entity, set.row_id)).collect();
+        keys.sort_by_key(|(entity, row_id)| (crate::records::entity_name(*entity), *row_id));
+        keys.dedup();
+        let mut records: HashMap<RecordKey, Record> =
+            tx.load_records(auth.tenant_id, &keys).await?.into_iter().collect();
+        let mut changed: HashSet<RecordKey> = HashSet::new();
+        for (set, stamp) in sets {
+            let key = (set.entity, set.row_id);
+            if records.entry(key).or_default().merge(&set.fields, stamp) {
+                changed.insert(key);
+            }
+        }
+        let to_save: Vec<(RecordKey, Record)> = keys
+            .into_iter()
+            .filter(|key| changed.contains(key))
+            .filter_map(|key| records.remove(&key).map(|record| (key, record)))
+            .collect();
+        if !to_save.is_empty() {
+            tx.save_records(auth.tenant_id, &to_save).await?;
+        }
+    }
+    Ok(written)
+}
+
+/// The chain after `previous` with the op of `row` at `position`: hashed
+/// exactly as a pull returns it (with the hub's settled stamp and stored
+/// type). Borrowed as sent when those are the same, as they nearly always
+/// are.
+fn chain_after(previous: &[u8; 32], position: u64, row: &OpLogRow<'_>) -> [u8; 32] {
+    let envelope = row.envelope;
+    if envelope.hlc == row.effective_hlc && envelope.op.op_type == row.op_type {
+        return chain_next(previous, position, &FeedChange::Op(envelope));
+    }
+    let as_fed = RawOpEnvelope {
+        op_id: envelope.op_id,
+        device_id: envelope.device_id,
+        epoch: envelope.epoch,
+        seq: envelope.seq,
+        hlc: row.effective_hlc,
+        user_id: envelope.user_id,
+        type_version: envelope.type_version,
+        op: RawOp {
+            op_type: row.op_type.clone(),
+            data: envelope.op.data.clone(),
+        },
+    };
+    chain_next(previous, position, &FeedChange::Op(as_fed))
 }
 
 /// An op whose id is already in the log under another (device, epoch, seq):

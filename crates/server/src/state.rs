@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::snapshot::SnapshotCache;
 use crate::store::HubStore;
 
 /// Wall-clock time in Unix milliseconds.
@@ -62,6 +63,9 @@ pub struct HubConfig {
     pub max_pull_limit: u32,
     /// How far ahead of hub time a stamp may be before it is clamped.
     pub max_future_ms: u64,
+    /// A tenant's cached snapshot is rebuilt only once it is older than this
+    /// and the feed has moved since.
+    pub snapshot_max_age_ms: u64,
 }
 
 impl Default for HubConfig {
@@ -72,6 +76,7 @@ impl Default for HubConfig {
             default_pull_limit: 500,
             max_pull_limit: 1000,
             max_future_ms: 10 * 60 * 1000,
+            snapshot_max_age_ms: 30_000,
         }
     }
 }
@@ -82,6 +87,8 @@ pub struct AppState {
     pub store: Arc<dyn HubStore>,
     pub config: HubConfig,
     pub clock: Arc<dyn Clock>,
+    /// The latest snapshot of each tenant, shared by every request.
+    pub snapshots: Arc<SnapshotCache>,
 }
 
 impl AppState {
@@ -91,6 +98,7 @@ impl AppState {
             store,
             config: HubConfig::default(),
             clock: Arc::new(SystemClock),
+            snapshots: Arc::default(),
         }
     }
 }

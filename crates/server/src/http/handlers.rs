@@ -4,6 +4,7 @@
 use axum::extract::State;
 use axum::http::HeaderMap;
 use serde::Deserialize;
+use stockroom_protocol::snapshot::chain_hex;
 use stockroom_protocol::sync::{
     EnrolRequest, EnrolResponse, PullResponse, PushRequest, PushResponse, RawOpEnvelope, MIN_PROTOCOL_VERSION,
     MIN_SCHEMA_VERSION, PROTOCOL_VERSION_HEADER,
@@ -15,6 +16,7 @@ use super::error::AppError;
 use super::extract::{AppJson, AppQuery, AuthDevice};
 use crate::accounts;
 use crate::cursor;
+use crate::error::HubError;
 use crate::state::AppState;
 use crate::store::{Enrolment, PushRules};
 
@@ -55,6 +57,22 @@ fn check_versions(protocol: u32, schema: Option<u32>) -> Result<(), AppError> {
             protocol,
             max_protocol: PROTOCOL_VERSION,
         });
+    }
+    Ok(())
+}
+
+/// Checks the protocol version a request without a JSON body carries in
+/// its header, if it carries one.
+pub(super) fn check_version_header(headers: &HeaderMap) -> Result<(), AppError> {
+    if let Some(value) = headers.get(PROTOCOL_VERSION_HEADER) {
+        let protocol = value
+            .to_str()
+            .ok()
+            .and_then(|text| text.trim().parse().ok())
+            .ok_or_else(|| AppError::BadQuery {
+                detail: format!("{PROTOCOL_VERSION_HEADER} must be a number"),
+            })?;
+        check_versions(protocol, None)?;
     }
     Ok(())
 }
@@ -165,16 +183,7 @@ pub async fn pull(
     headers: HeaderMap,
     AppQuery(params): AppQuery<PullParams>,
 ) -> Result<AppJson<PullResponse<RawOpEnvelope>>, AppError> {
-    if let Some(value) = headers.get(PROTOCOL_VERSION_HEADER) {
-        let protocol = value
-            .to_str()
-            .ok()
-            .and_then(|text| text.trim().parse().ok())
-            .ok_or_else(|| AppError::BadQuery {
-                detail: format!("{PROTOCOL_VERSION_HEADER} must be a number"),
-            })?;
-        check_versions(protocol, None)?;
-    }
+    check_version_header(&headers)?;
     let after = cursor::decode(params.since.as_deref().unwrap_or_default()).ok_or(AppError::BadCursor)?;
     let limit = params
         .limit
@@ -188,12 +197,17 @@ pub async fn pull(
     let more = page.entries.len() > limit as usize;
     page.entries.truncate(limit as usize);
     let next = page.entries.last().map_or(after, |entry| entry.position);
+    // The chain at `next`: after the page's last entry, or where it started.
+    let chain = match page.entries.len() {
+        0 => page.start_chain,
+        n_entries => page.chains.get(n_entries - 1).copied(),
+    }
+    .ok_or_else(|| AppError::Internal(HubError::corrupt(format!("no chain at feed position {next}"))))?;
     Ok(AppJson(PullResponse {
         changes: page.entries,
         next: cursor::encode(next),
         more,
         hub_time_ms: state.clock.now_ms(),
-        // The feed's hash chain arrives with the chained feed; empty until then.
-        chain: String::new(),
+        chain: chain_hex(&chain),
     }))
 }

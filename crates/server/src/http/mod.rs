@@ -20,6 +20,7 @@ use crate::state::AppState;
 pub mod error;
 mod extract;
 mod handlers;
+mod snapshot;
 
 pub use error::AppError;
 
@@ -32,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/enrol", post(handlers::enrol))
         .route("/v1/sync/push", post(handlers::push))
         .route("/v1/sync/pull", get(handlers::pull))
+        .route("/v1/sync/snapshot", get(snapshot::snapshot))
         .fallback(|| async { AppError::NotFound })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(max_body_bytes))

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::error::HubError;
 use crate::policy::Role;
+use crate::snapshot::SnapshotWriter;
 
 mod postgres;
 mod sqlite;
@@ -60,6 +61,15 @@ pub trait HubStore: Send + Sync + 'static {
 
     /// Up to `limit` entries of the tenant's feed after position `after`.
     fn pull(&self, tenant_id: Uuid, after: u64, limit: u32) -> StoreFuture<'_, FeedPage>;
+
+    /// The tenant's feed head now (0 for an empty feed).
+    fn feed_head(&self, tenant_id: Uuid) -> StoreFuture<'_, u64>;
+
+    /// Writes the tenant's snapshot into `out`, all of it read at one
+    /// consistent feed position (one read-only transaction): the header,
+    /// every record, then every feed entry up to that position that is not
+    /// a `fields.set`, in feed order.
+    fn write_snapshot<'a>(&'a self, tenant_id: Uuid, out: &'a mut SnapshotWriter) -> StoreFuture<'a, ()>;
 
     /// Closes the connections.
     fn close(&self) -> StoreFuture<'_, ()>;
@@ -146,6 +156,11 @@ pub struct PushReport {
 #[derive(Clone, Debug, PartialEq)]
 pub struct FeedPage {
     pub entries: Vec<FeedEntry<RawOpEnvelope>>,
+    /// The feed's hash chain after each entry.
+    pub chains: Vec<[u8; 32]>,
+    /// The chain at the page's start (`after`): always known at the feed's
+    /// start, else read only when the page is empty.
+    pub start_chain: Option<[u8; 32]>,
     pub head: u64,
 }
 

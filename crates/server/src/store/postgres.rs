@@ -3,10 +3,12 @@
 //! tenant's feed counter with the `UPDATE` that moves it, so feed positions
 //! are handed out in commit order.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, Postgres, Row, Transaction};
+use sqlx::{PgPool, Postgres, QueryBuilder, Row, Transaction};
+use stockroom_protocol::snapshot::GENESIS_CHAIN;
 use stockroom_protocol::sync::{FeedChange, FeedEntry, RawOp, RawOpEnvelope, RejectCode};
 use stockroom_protocol::Hlc;
 use uuid::Uuid;
@@ -17,10 +19,14 @@ use super::{
 };
 use crate::error::HubError;
 use crate::policy::Role;
-use crate::push::{self, HubUser, Inserted, KnownOp, OpLogRow, PushTx, Recorded};
+use crate::push::{self, HubUser, KnownOp, OpLogRow, PushEnd, PushTx, RecordKey, Recorded};
+use crate::records::{entity_name, parse_entity, Record};
+use crate::snapshot::SnapshotWriter;
 
 /// Migrations of the PostgreSQL hub database, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/hub/postgres");
+
+mod snapshot;
 
 /// A hub on PostgreSQL.
 pub struct PostgresStore {
@@ -46,10 +52,8 @@ impl PostgresStore {
         ops: &[RawOpEnvelope],
         rules: PushRules,
     ) -> Result<PushReport, HubError> {
-        let mut tx = PgPushTx(self.pool.begin().await?);
-        let report = push::push_batch(&mut tx, auth, ops, rules).await?;
-        tx.0.commit().await?;
-        Ok(report)
+        let begin = || async { Ok(PgPushTx(self.pool.begin().await?)) };
+        push::push(begin, auth, ops, rules).await
     }
 
     async fn enrol_inner(&self, enrolment: &Enrolment) -> Result<u32, HubError> {
@@ -104,7 +108,7 @@ impl PostgresStore {
     async fn pull_inner(&self, tenant_id: Uuid, after: u64, limit: u32) -> Result<FeedPage, HubError> {
         let rows = sqlx::query(
             "SELECT f.position, o.op_id, o.device_id, o.epoch, o.seq, o.effective_hlc, o.user_id, o.type_version,
-                    o.op_type, o.payload::text AS payload
+                    o.op_type, o.payload::text AS payload, f.chain
              FROM feed f JOIN op_log o ON o.op_id = f.op_id
              WHERE f.tenant_id = $1 AND f.position > $2
              ORDER BY f.position
@@ -115,15 +119,37 @@ impl PostgresStore {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        let entries = rows.iter().map(feed_entry).collect::<Result<Vec<_>, HubError>>()?;
+        let mut entries = Vec::with_capacity(rows.len());
+        let mut chains = Vec::with_capacity(rows.len());
+        for row in &rows {
+            entries.push(feed_entry(row)?);
+            chains.push(chain_of(
+                row.try_get::<Option<Vec<u8>>, _>("chain")?.unwrap_or_default(),
+            )?);
+        }
         // Read after the entries: the head only grows, so it is at least the
         // last position read.
         let head: Option<i64> = sqlx::query_scalar("SELECT feed_head FROM tenants WHERE id = $1")
             .bind(tenant_id)
             .fetch_optional(&self.pool)
             .await?;
+        let start_chain = if after == 0 {
+            Some(GENESIS_CHAIN)
+        } else if entries.is_empty() {
+            let stored: Option<Option<Vec<u8>>> =
+                sqlx::query_scalar("SELECT chain FROM feed WHERE tenant_id = $1 AND position = $2")
+                    .bind(tenant_id)
+                    .bind(to_i64(after, "cursor")?)
+                    .fetch_optional(&self.pool)
+                    .await?;
+            stored.map(|chain| chain_of(chain.unwrap_or_default())).transpose()?
+        } else {
+            None
+        };
         Ok(FeedPage {
             entries,
+            chains,
+            start_chain,
             head: head.unwrap_or(0) as u64,
         })
     }
@@ -277,6 +303,14 @@ impl HubStore for PostgresStore {
         Box::pin(self.pull_inner(tenant_id, after, limit))
     }
 
+    fn feed_head(&self, tenant_id: Uuid) -> StoreFuture<'_, u64> {
+        Box::pin(self.feed_head_inner(tenant_id))
+    }
+
+    fn write_snapshot<'a>(&'a self, tenant_id: Uuid, out: &'a mut SnapshotWriter) -> StoreFuture<'a, ()> {
+        Box::pin(self.write_snapshot_inner(tenant_id, out))
+    }
+
     fn close(&self) -> StoreFuture<'_, ()> {
         Box::pin(async move {
             self.pool.close().await;
@@ -346,50 +380,62 @@ impl PushTx for PgPushTx {
         .transpose()
     }
 
-    async fn savepoint(&mut self) -> Result<(), HubError> {
-        sqlx::query("SAVEPOINT op").execute(&mut *self.0).await?;
+    async fn savepoint(&mut self, name: &'static str) -> Result<(), HubError> {
+        sqlx::query(&format!("SAVEPOINT {name}")).execute(&mut *self.0).await?;
         Ok(())
     }
 
-    async fn release_savepoint(&mut self) -> Result<(), HubError> {
-        sqlx::query("RELEASE SAVEPOINT op").execute(&mut *self.0).await?;
+    async fn release_savepoint(&mut self, name: &'static str) -> Result<(), HubError> {
+        sqlx::query(&format!("RELEASE SAVEPOINT {name}"))
+            .execute(&mut *self.0)
+            .await?;
         Ok(())
     }
 
-    async fn rollback_to_savepoint(&mut self) -> Result<(), HubError> {
-        sqlx::query("ROLLBACK TO SAVEPOINT op").execute(&mut *self.0).await?;
+    async fn rollback_to_savepoint(&mut self, name: &'static str) -> Result<(), HubError> {
+        sqlx::query(&format!("ROLLBACK TO SAVEPOINT {name}"))
+            .execute(&mut *self.0)
+            .await?;
         Ok(())
     }
 
-    async fn insert_op(&mut self, row: &OpLogRow<'_>) -> Result<Inserted, HubError> {
-        let envelope = row.envelope;
-        let inserted = sqlx::query(
+    async fn insert_ops(&mut self, rows: &[&OpLogRow<'_>]) -> Result<HashSet<u64>, HubError> {
+        let mut columns = OpLogColumns::default();
+        for row in rows {
+            columns.push(row)?;
+        }
+        // One statement for the whole group: arrays, unnested in order, so
+        // an op id twice in the group keeps its first row.
+        let inserted: Vec<i64> = sqlx::query_scalar(
             "INSERT INTO op_log (op_id, tenant_id, device_id, epoch, seq, user_id, op_type, type_version, payload,
                                  hlc, effective_hlc, received_ms, outcome, reject_code, flags)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::json, $10, $11, $12, $13, $14, $15::jsonb)",
+             SELECT op_id, tenant_id, device_id, epoch, seq, user_id, op_type, type_version, payload::json,
+                    hlc, effective_hlc, received_ms,
+                    CASE WHEN reject_code IS NULL THEN 'applied' ELSE 'rejected' END, reject_code, flags::jsonb
+             FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::bigint[], $6::uuid[], $7::text[],
+                         $8::int[], $9::text[], $10::bigint[], $11::bigint[], $12::bigint[], $13::text[], $14::text[])
+                  AS batch (op_id, tenant_id, device_id, epoch, seq, user_id, op_type, type_version, payload,
+                            hlc, effective_hlc, received_ms, reject_code, flags)
+             ON CONFLICT (op_id) DO NOTHING
+             RETURNING seq",
         )
-        .bind(envelope.op_id)
-        .bind(row.tenant_id)
-        .bind(envelope.device_id)
-        .bind(i64::from(envelope.epoch))
-        .bind(to_i64(envelope.seq, "seq")?)
-        .bind(envelope.user_id)
-        .bind(&row.op_type)
-        .bind(i64::from(envelope.type_version))
-        .bind(&row.payload_json)
-        .bind(envelope.hlc.to_i64())
-        .bind(row.effective_hlc.to_i64())
-        .bind(to_i64(row.received_ms, "time")?)
-        .bind(if row.rejected.is_some() { "rejected" } else { "applied" })
-        .bind(row.rejected.map(RejectCode::as_str))
-        .bind(&row.flags_json)
-        .execute(&mut *self.0)
-        .await;
-        match inserted {
-            Ok(_) => Ok(Inserted::Yes),
-            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => Ok(Inserted::OpIdTaken),
-            Err(error) => Err(error.into()),
-        }
+        .bind(columns.op_id)
+        .bind(columns.tenant_id)
+        .bind(columns.device_id)
+        .bind(columns.epoch)
+        .bind(columns.seq)
+        .bind(columns.user_id)
+        .bind(columns.op_type)
+        .bind(columns.type_version)
+        .bind(columns.payload)
+        .bind(columns.hlc)
+        .bind(columns.effective_hlc)
+        .bind(columns.received_ms)
+        .bind(columns.reject_code)
+        .bind(columns.flags)
+        .fetch_all(&mut *self.0)
+        .await?;
+        Ok(inserted.into_iter().map(|seq| seq as u64).collect())
     }
 
     async fn insert_repeated(
@@ -413,46 +459,185 @@ impl PushTx for PgPushTx {
         Ok(())
     }
 
-    async fn set_cursor(&mut self, device_id: Uuid, epoch: u32, last_seq: u64) -> Result<(), HubError> {
-        sqlx::query("UPDATE device_epochs SET last_seq = $3 WHERE device_id = $1 AND epoch = $2")
-            .bind(device_id)
-            .bind(i64::from(epoch))
-            .bind(to_i64(last_seq, "seq")?)
-            .execute(&mut *self.0)
-            .await?;
-        Ok(())
-    }
-
-    async fn take_positions(&mut self, tenant_id: Uuid, count: u64) -> Result<u64, HubError> {
-        let head: i64 =
-            sqlx::query_scalar("UPDATE tenants SET feed_head = feed_head + $2 WHERE id = $1 RETURNING feed_head")
+    async fn lock_tenant(&mut self, tenant_id: Uuid) -> Result<(u64, [u8; 32]), HubError> {
+        // `NO KEY UPDATE`, the lock an UPDATE of these columns takes: it does
+        // not wait for the key-share locks other pushes' op_log and records
+        // rows hold on the tenant (their foreign keys), so no deadlock.
+        let (head, chain): (i64, Vec<u8>) =
+            sqlx::query_as("SELECT feed_head, feed_chain FROM tenants WHERE id = $1 FOR NO KEY UPDATE")
                 .bind(tenant_id)
-                .bind(to_i64(count, "count")?)
                 .fetch_one(&mut *self.0)
                 .await?;
-        Ok(head as u64)
+        Ok((head as u64, chain_of(chain)?))
     }
 
-    async fn append_feed(&mut self, tenant_id: Uuid, first_position: u64, op_ids: &[Uuid]) -> Result<(), HubError> {
-        sqlx::query(
-            "INSERT INTO feed (tenant_id, position, op_id)
-             SELECT $1, $2 + ordinality - 1, op_id FROM unnest($3::uuid[]) WITH ORDINALITY AS batch (op_id, ordinality)",
+    async fn load_records(
+        &mut self,
+        tenant_id: Uuid,
+        keys: &[RecordKey],
+    ) -> Result<Vec<(RecordKey, Record)>, HubError> {
+        let entities: Vec<&str> = keys.iter().map(|(entity, _)| entity_name(*entity)).collect();
+        let row_ids: Vec<Uuid> = keys.iter().map(|(_, row_id)| *row_id).collect();
+        let rows: Vec<(String, Uuid, String, String)> = sqlx::query_as(
+            "SELECT entity, row_id, fields::text, stamps::text FROM records
+             WHERE tenant_id = $1 AND (entity, row_id) IN (SELECT * FROM UNNEST($2::text[], $3::uuid[]))",
         )
         .bind(tenant_id)
-        .bind(to_i64(first_position, "position")?)
-        .bind(op_ids)
+        .bind(entities)
+        .bind(row_ids)
+        .fetch_all(&mut *self.0)
+        .await?;
+        rows.into_iter()
+            .map(|(entity, row_id, fields, stamps)| {
+                Ok(((parse_entity(&entity)?, row_id), Record::from_json(&fields, &stamps)?))
+            })
+            .collect()
+    }
+
+    async fn save_records(&mut self, tenant_id: Uuid, records: &[(RecordKey, Record)]) -> Result<(), HubError> {
+        let mut entities = Vec::with_capacity(records.len());
+        let mut row_ids = Vec::with_capacity(records.len());
+        let mut fields = Vec::with_capacity(records.len());
+        let mut stamps = Vec::with_capacity(records.len());
+        for ((entity, row_id), record) in records {
+            let (fields_json, stamps_json) = record.to_json();
+            entities.push(entity_name(*entity));
+            row_ids.push(*row_id);
+            fields.push(fields_json);
+            stamps.push(stamps_json);
+        }
+        sqlx::query(
+            "INSERT INTO records (tenant_id, entity, row_id, fields, stamps)
+             SELECT $1, entity, row_id, fields::json, stamps::json
+             FROM UNNEST($2::text[], $3::uuid[], $4::text[], $5::text[]) AS batch (entity, row_id, fields, stamps)
+             ON CONFLICT (tenant_id, entity, row_id) DO UPDATE SET fields = EXCLUDED.fields, stamps = EXCLUDED.stamps",
+        )
+        .bind(tenant_id)
+        .bind(entities)
+        .bind(row_ids)
+        .bind(fields)
+        .bind(stamps)
         .execute(&mut *self.0)
         .await?;
         Ok(())
     }
 
-    async fn record_skew(&mut self, device_id: Uuid, skew_ms: u64, now_ms: u64) -> Result<(), HubError> {
-        sqlx::query("UPDATE devices SET clock_skew_ms = $2, skew_seen_ms = $3 WHERE id = $1")
-            .bind(device_id)
-            .bind(to_i64(skew_ms, "skew")?)
-            .bind(to_i64(now_ms, "time")?)
-            .execute(&mut *self.0)
-            .await?;
+    async fn finish(&mut self, end: &PushEnd<'_>) -> Result<(), HubError> {
+        // One statement: each part a data-modifying CTE, present only when it
+        // has something to do.
+        let mut statement = QueryBuilder::<Postgres>::new("WITH ");
+        let mut parts = statement.separated(", ");
+        if let Some(last_seq) = end.last_seq {
+            parts.push("cursor AS (UPDATE device_epochs SET last_seq = ");
+            parts.push_bind_unseparated(to_i64(last_seq, "seq")?);
+            parts.push_unseparated(" WHERE device_id = ");
+            parts.push_bind_unseparated(end.device_id);
+            parts.push_unseparated(" AND epoch = ");
+            parts.push_bind_unseparated(i64::from(end.epoch));
+            parts.push_unseparated(")");
+        }
+        if !end.feed.is_empty() {
+            let op_ids: Vec<Uuid> = end.feed.iter().map(|row| row.op_id).collect();
+            let chains: Vec<Vec<u8>> = end.feed.iter().map(|row| row.chain.to_vec()).collect();
+            parts.push("feed_rows AS (INSERT INTO feed (tenant_id, position, op_id, chain) SELECT ");
+            parts.push_bind_unseparated(end.tenant_id);
+            parts.push_unseparated(", ");
+            parts.push_bind_unseparated(to_i64(end.first_position, "position")?);
+            parts.push_unseparated(" + ordinality - 1, op_id, chain FROM unnest(");
+            parts.push_bind_unseparated(op_ids);
+            parts.push_unseparated("::uuid[], ");
+            parts.push_bind_unseparated(chains);
+            parts.push_unseparated("::bytea[]) WITH ORDINALITY AS batch (op_id, chain, ordinality))");
+        }
+        if let Some((head, chain)) = end.head {
+            parts.push("head AS (UPDATE tenants SET feed_head = ");
+            parts.push_bind_unseparated(to_i64(head, "position")?);
+            parts.push_unseparated(", feed_chain = ");
+            parts.push_bind_unseparated(chain.to_vec());
+            parts.push_unseparated(" WHERE id = ");
+            parts.push_bind_unseparated(end.tenant_id);
+            parts.push_unseparated(")");
+        }
+        if let Some((skew_ms, now_ms)) = end.skew {
+            parts.push("skew AS (UPDATE devices SET clock_skew_ms = ");
+            parts.push_bind_unseparated(to_i64(skew_ms, "skew")?);
+            parts.push_unseparated(", skew_seen_ms = ");
+            parts.push_bind_unseparated(to_i64(now_ms, "time")?);
+            parts.push_unseparated(" WHERE id = ");
+            parts.push_bind_unseparated(end.device_id);
+            parts.push_unseparated(")");
+        }
+        let has_parts = end.last_seq.is_some() || !end.feed.is_empty() || end.head.is_some() || end.skew.is_some();
+        if has_parts {
+            statement.push(" SELECT 1");
+            statement.build().execute(&mut *self.0).await?;
+        }
         Ok(())
     }
+
+    async fn commit(self) -> Result<(), HubError> {
+        self.0.commit().await?;
+        Ok(())
+    }
+
+    fn is_data_error(error: &sqlx::Error) -> bool {
+        // SQLSTATE classes 22 (data exception) and 23 (integrity constraint).
+        error
+            .as_database_error()
+            .and_then(|error| error.code())
+            .is_some_and(|code| code.starts_with("22") || code.starts_with("23"))
+    }
+}
+
+/// The columns of a group of op_log rows, as arrays for `UNNEST`.
+#[derive(Default)]
+struct OpLogColumns<'a> {
+    op_id: Vec<Uuid>,
+    tenant_id: Vec<Uuid>,
+    device_id: Vec<Uuid>,
+    epoch: Vec<i32>,
+    seq: Vec<i64>,
+    user_id: Vec<Uuid>,
+    op_type: Vec<&'a str>,
+    type_version: Vec<i32>,
+    payload: Vec<&'a str>,
+    hlc: Vec<i64>,
+    effective_hlc: Vec<i64>,
+    received_ms: Vec<i64>,
+    reject_code: Vec<Option<&'static str>>,
+    flags: Vec<&'a str>,
+}
+
+impl<'a> OpLogColumns<'a> {
+    fn push(&mut self, row: &'a OpLogRow<'_>) -> Result<(), HubError> {
+        let envelope = row.envelope;
+        let small = |value: u32, what: &str| {
+            i32::try_from(value).map_err(|_| HubError::Invalid {
+                field: "number",
+                problem: format!("{what} {value} is out of range"),
+            })
+        };
+        self.op_id.push(envelope.op_id);
+        self.tenant_id.push(row.tenant_id);
+        self.device_id.push(envelope.device_id);
+        self.epoch.push(small(envelope.epoch, "epoch")?);
+        self.seq.push(to_i64(envelope.seq, "seq")?);
+        self.user_id.push(envelope.user_id);
+        self.op_type.push(&row.op_type);
+        self.type_version.push(small(envelope.type_version, "type version")?);
+        self.payload.push(&row.payload_json);
+        self.hlc.push(envelope.hlc.to_i64());
+        self.effective_hlc.push(row.effective_hlc.to_i64());
+        self.received_ms.push(to_i64(row.received_ms, "time")?);
+        self.reject_code.push(row.rejected.map(RejectCode::as_str));
+        self.flags.push(&row.flags_json);
+        Ok(())
+    }
+}
+
+/// A stored chain value back as bytes.
+fn chain_of(stored: Vec<u8>) -> Result<[u8; 32], HubError> {
+    stored
+        .try_into()
+        .map_err(|_| HubError::corrupt("a feed chain value is not 32 bytes"))
 }

@@ -4,11 +4,13 @@
 //! the feed counter's lock), WAL with `synchronous=FULL` so an acknowledged
 //! push survives a power cut; readers run beside the writer.
 
+use std::collections::HashSet;
 use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
-use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
+use stockroom_protocol::snapshot::GENESIS_CHAIN;
 use stockroom_protocol::sync::{FeedChange, FeedEntry, RawOp, RawOpEnvelope, RejectCode};
 use stockroom_protocol::Hlc;
 use uuid::Uuid;
@@ -19,10 +21,14 @@ use super::{
 };
 use crate::error::HubError;
 use crate::policy::Role;
-use crate::push::{self, HubUser, Inserted, KnownOp, OpLogRow, PushTx, Recorded};
+use crate::push::{self, FeedRow, HubUser, KnownOp, OpLogRow, PushEnd, PushTx, RecordKey, Recorded};
+use crate::records::{entity_name, parse_entity, Record};
+use crate::snapshot::SnapshotWriter;
 
 /// Migrations of the SQLite hub database, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/hub/sqlite");
+
+mod snapshot;
 
 /// A hub on one SQLite file.
 pub struct SqliteStore {
@@ -64,10 +70,8 @@ impl SqliteStore {
         ops: &[RawOpEnvelope],
         rules: PushRules,
     ) -> Result<PushReport, HubError> {
-        let mut tx = SqlitePushTx(self.writer.begin_with("BEGIN IMMEDIATE").await?);
-        let report = push::push_batch(&mut tx, auth, ops, rules).await?;
-        tx.0.commit().await?;
-        Ok(report)
+        let begin = || async { Ok(SqlitePushTx(self.writer.begin_with("BEGIN IMMEDIATE").await?)) };
+        push::push(begin, auth, ops, rules).await
     }
 
     async fn enrol_inner(&self, enrolment: &Enrolment) -> Result<u32, HubError> {
@@ -122,7 +126,7 @@ impl SqliteStore {
     async fn pull_inner(&self, tenant_id: Uuid, after: u64, limit: u32) -> Result<FeedPage, HubError> {
         let rows = sqlx::query(
             "SELECT f.position, o.op_id, o.device_id, o.epoch, o.seq, o.effective_hlc, o.user_id, o.type_version,
-                    o.op_type, o.payload
+                    o.op_type, o.payload, f.chain
              FROM feed f JOIN op_log o ON o.op_id = f.op_id
              WHERE f.tenant_id = $1 AND f.position > $2
              ORDER BY f.position
@@ -133,15 +137,37 @@ impl SqliteStore {
         .bind(i64::from(limit))
         .fetch_all(&self.reader)
         .await?;
-        let entries = rows.iter().map(feed_entry).collect::<Result<Vec<_>, HubError>>()?;
+        let mut entries = Vec::with_capacity(rows.len());
+        let mut chains = Vec::with_capacity(rows.len());
+        for row in &rows {
+            entries.push(feed_entry(row)?);
+            chains.push(chain_of(
+                row.try_get::<Option<Vec<u8>>, _>("chain")?.unwrap_or_default(),
+            )?);
+        }
         // Read after the entries: the head only grows, so it is at least the
         // last position read.
         let head: Option<i64> = sqlx::query_scalar("SELECT feed_head FROM tenants WHERE id = $1")
             .bind(tenant_id.to_string())
             .fetch_optional(&self.reader)
             .await?;
+        let start_chain = if after == 0 {
+            Some(GENESIS_CHAIN)
+        } else if entries.is_empty() {
+            let stored: Option<Option<Vec<u8>>> =
+                sqlx::query_scalar("SELECT chain FROM feed WHERE tenant_id = $1 AND position = $2")
+                    .bind(tenant_id.to_string())
+                    .bind(to_i64(after, "cursor")?)
+                    .fetch_optional(&self.reader)
+                    .await?;
+            stored.map(|chain| chain_of(chain.unwrap_or_default())).transpose()?
+        } else {
+            None
+        };
         Ok(FeedPage {
             entries,
+            chains,
+            start_chain,
             head: head.unwrap_or(0) as u64,
         })
     }
@@ -299,6 +325,14 @@ impl HubStore for SqliteStore {
         Box::pin(self.pull_inner(tenant_id, after, limit))
     }
 
+    fn feed_head(&self, tenant_id: Uuid) -> StoreFuture<'_, u64> {
+        Box::pin(self.feed_head_inner(tenant_id))
+    }
+
+    fn write_snapshot<'a>(&'a self, tenant_id: Uuid, out: &'a mut SnapshotWriter) -> StoreFuture<'a, ()> {
+        Box::pin(self.write_snapshot_inner(tenant_id, out))
+    }
+
     fn close(&self) -> StoreFuture<'_, ()> {
         Box::pin(async move {
             self.reader.close().await;
@@ -311,6 +345,56 @@ impl HubStore for SqliteStore {
 /// A push transaction on SQLite. `BEGIN IMMEDIATE` already holds the
 /// database's write lock, so the cursor needs no row lock.
 struct SqlitePushTx(Transaction<'static, Sqlite>);
+
+impl SqlitePushTx {
+    async fn set_cursor(&mut self, device_id: Uuid, epoch: u32, last_seq: u64) -> Result<(), HubError> {
+        sqlx::query("UPDATE device_epochs SET last_seq = $3 WHERE device_id = $1 AND epoch = $2")
+            .bind(device_id.to_string())
+            .bind(i64::from(epoch))
+            .bind(to_i64(last_seq, "seq")?)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn append_feed(&mut self, tenant_id: Uuid, first_position: u64, rows: &[FeedRow]) -> Result<(), HubError> {
+        let tenant_id = tenant_id.to_string();
+        let first_position = to_i64(first_position, "position")?;
+        for (chunk_index, chunk) in rows.chunks(ROWS_PER_STATEMENT).enumerate() {
+            let chunk_start = first_position + (chunk_index * ROWS_PER_STATEMENT) as i64;
+            let mut insert = QueryBuilder::<Sqlite>::new("INSERT INTO feed (tenant_id, position, op_id, chain) ");
+            insert.push_values(chunk.iter().enumerate(), |mut columns, (index, row)| {
+                columns
+                    .push_bind(tenant_id.clone())
+                    .push_bind(chunk_start + index as i64)
+                    .push_bind(row.op_id.to_string())
+                    .push_bind(row.chain.to_vec());
+            });
+            insert.build().execute(&mut *self.0).await?;
+        }
+        Ok(())
+    }
+
+    async fn set_feed_head(&mut self, tenant_id: Uuid, head: u64, chain: [u8; 32]) -> Result<(), HubError> {
+        sqlx::query("UPDATE tenants SET feed_head = $2, feed_chain = $3 WHERE id = $1")
+            .bind(tenant_id.to_string())
+            .bind(to_i64(head, "position")?)
+            .bind(&chain[..])
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn record_skew(&mut self, device_id: Uuid, skew_ms: u64, now_ms: u64) -> Result<(), HubError> {
+        sqlx::query("UPDATE devices SET clock_skew_ms = $2, skew_seen_ms = $3 WHERE id = $1")
+            .bind(device_id.to_string())
+            .bind(to_i64(skew_ms, "skew")?)
+            .bind(to_i64(now_ms, "time")?)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+}
 
 impl PushTx for SqlitePushTx {
     async fn lock_cursor(&mut self, device_id: Uuid, epoch: u32) -> Result<u64, HubError> {
@@ -376,50 +460,60 @@ impl PushTx for SqlitePushTx {
         .transpose()
     }
 
-    async fn savepoint(&mut self) -> Result<(), HubError> {
-        sqlx::query("SAVEPOINT op").execute(&mut *self.0).await?;
+    async fn savepoint(&mut self, name: &'static str) -> Result<(), HubError> {
+        sqlx::query(&format!("SAVEPOINT {name}")).execute(&mut *self.0).await?;
         Ok(())
     }
 
-    async fn release_savepoint(&mut self) -> Result<(), HubError> {
-        sqlx::query("RELEASE SAVEPOINT op").execute(&mut *self.0).await?;
+    async fn release_savepoint(&mut self, name: &'static str) -> Result<(), HubError> {
+        sqlx::query(&format!("RELEASE SAVEPOINT {name}"))
+            .execute(&mut *self.0)
+            .await?;
         Ok(())
     }
 
-    async fn rollback_to_savepoint(&mut self) -> Result<(), HubError> {
-        sqlx::query("ROLLBACK TO SAVEPOINT op").execute(&mut *self.0).await?;
+    async fn rollback_to_savepoint(&mut self, name: &'static str) -> Result<(), HubError> {
+        sqlx::query(&format!("ROLLBACK TO SAVEPOINT {name}"))
+            .execute(&mut *self.0)
+            .await?;
         Ok(())
     }
 
-    async fn insert_op(&mut self, row: &OpLogRow<'_>) -> Result<Inserted, HubError> {
-        let envelope = row.envelope;
-        let inserted = sqlx::query(
-            "INSERT INTO op_log (op_id, tenant_id, device_id, epoch, seq, user_id, op_type, type_version, payload,
-                                 hlc, effective_hlc, received_ms, outcome, reject_code, flags)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-        )
-        .bind(envelope.op_id.to_string())
-        .bind(row.tenant_id.to_string())
-        .bind(envelope.device_id.to_string())
-        .bind(i64::from(envelope.epoch))
-        .bind(to_i64(envelope.seq, "seq")?)
-        .bind(envelope.user_id.to_string())
-        .bind(&row.op_type)
-        .bind(i64::from(envelope.type_version))
-        .bind(&row.payload_json)
-        .bind(envelope.hlc.to_i64())
-        .bind(row.effective_hlc.to_i64())
-        .bind(to_i64(row.received_ms, "time")?)
-        .bind(if row.rejected.is_some() { "rejected" } else { "applied" })
-        .bind(row.rejected.map(RejectCode::as_str))
-        .bind(&row.flags_json)
-        .execute(&mut *self.0)
-        .await;
-        match inserted {
-            Ok(_) => Ok(Inserted::Yes),
-            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => Ok(Inserted::OpIdTaken),
-            Err(error) => Err(error.into()),
+    async fn insert_ops(&mut self, rows: &[&OpLogRow<'_>]) -> Result<HashSet<u64>, HubError> {
+        let mut inserted = HashSet::with_capacity(rows.len());
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let mut values = Vec::with_capacity(chunk.len());
+            for row in chunk {
+                values.push(OpLogValues::of(row)?);
+            }
+            let mut insert = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO op_log (op_id, tenant_id, device_id, epoch, seq, user_id, op_type, type_version, payload,
+                                     hlc, effective_hlc, received_ms, outcome, reject_code, flags) ",
+            );
+            insert.push_values(values, |mut columns, row| {
+                columns
+                    .push_bind(row.op_id)
+                    .push_bind(row.tenant_id)
+                    .push_bind(row.device_id)
+                    .push_bind(row.epoch)
+                    .push_bind(row.seq)
+                    .push_bind(row.user_id)
+                    .push_bind(row.op_type)
+                    .push_bind(row.type_version)
+                    .push_bind(row.payload)
+                    .push_bind(row.hlc)
+                    .push_bind(row.effective_hlc)
+                    .push_bind(row.received_ms)
+                    .push_bind(row.outcome)
+                    .push_bind(row.reject_code)
+                    .push_bind(row.flags);
+            });
+            // Rows go in in order, so an op id twice keeps its first row.
+            insert.push(" ON CONFLICT (op_id) DO NOTHING RETURNING seq");
+            let seqs: Vec<i64> = insert.build_query_scalar().fetch_all(&mut *self.0).await?;
+            inserted.extend(seqs.into_iter().map(|seq| seq as u64));
         }
+        Ok(inserted)
     }
 
     async fn insert_repeated(
@@ -443,47 +537,144 @@ impl PushTx for SqlitePushTx {
         Ok(())
     }
 
-    async fn set_cursor(&mut self, device_id: Uuid, epoch: u32, last_seq: u64) -> Result<(), HubError> {
-        sqlx::query("UPDATE device_epochs SET last_seq = $3 WHERE device_id = $1 AND epoch = $2")
-            .bind(device_id.to_string())
-            .bind(i64::from(epoch))
-            .bind(to_i64(last_seq, "seq")?)
-            .execute(&mut *self.0)
+    async fn lock_tenant(&mut self, tenant_id: Uuid) -> Result<(u64, [u8; 32]), HubError> {
+        // `BEGIN IMMEDIATE` holds the database's write lock already.
+        let (head, chain): (i64, Vec<u8>) = sqlx::query_as("SELECT feed_head, feed_chain FROM tenants WHERE id = $1")
+            .bind(tenant_id.to_string())
+            .fetch_one(&mut *self.0)
             .await?;
-        Ok(())
+        Ok((head as u64, chain_of(chain)?))
     }
 
-    async fn take_positions(&mut self, tenant_id: Uuid, count: u64) -> Result<u64, HubError> {
-        let head: i64 =
-            sqlx::query_scalar("UPDATE tenants SET feed_head = feed_head + $2 WHERE id = $1 RETURNING feed_head")
-                .bind(tenant_id.to_string())
-                .bind(to_i64(count, "count")?)
-                .fetch_one(&mut *self.0)
-                .await?;
-        Ok(head as u64)
+    async fn load_records(
+        &mut self,
+        tenant_id: Uuid,
+        keys: &[RecordKey],
+    ) -> Result<Vec<(RecordKey, Record)>, HubError> {
+        let mut found = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+            let mut select =
+                QueryBuilder::<Sqlite>::new("SELECT entity, row_id, fields, stamps FROM records WHERE tenant_id = ");
+            select.push_bind(tenant_id.to_string());
+            select.push(" AND (entity, row_id) IN (");
+            select.push_values(chunk, |mut columns, (entity, row_id)| {
+                columns.push_bind(entity_name(*entity)).push_bind(row_id.to_string());
+            });
+            select.push(")");
+            let rows: Vec<(String, String, String, String)> = select.build_query_as().fetch_all(&mut *self.0).await?;
+            for (entity, row_id, fields, stamps) in rows {
+                found.push((
+                    (parse_entity(&entity)?, parse_uuid(&row_id)?),
+                    Record::from_json(&fields, &stamps)?,
+                ));
+            }
+        }
+        Ok(found)
     }
 
-    async fn append_feed(&mut self, tenant_id: Uuid, first_position: u64, op_ids: &[Uuid]) -> Result<(), HubError> {
+    async fn save_records(&mut self, tenant_id: Uuid, records: &[(RecordKey, Record)]) -> Result<(), HubError> {
         let tenant_id = tenant_id.to_string();
-        let first_position = to_i64(first_position, "position")?;
-        for (index, op_id) in op_ids.iter().enumerate() {
-            sqlx::query("INSERT INTO feed (tenant_id, position, op_id) VALUES ($1, $2, $3)")
-                .bind(&tenant_id)
-                .bind(first_position + index as i64)
-                .bind(op_id.to_string())
-                .execute(&mut *self.0)
-                .await?;
+        for chunk in records.chunks(ROWS_PER_STATEMENT) {
+            let mut upsert =
+                QueryBuilder::<Sqlite>::new("INSERT INTO records (tenant_id, entity, row_id, fields, stamps) ");
+            upsert.push_values(chunk, |mut columns, ((entity, row_id), record)| {
+                let (fields, stamps) = record.to_json();
+                columns
+                    .push_bind(tenant_id.clone())
+                    .push_bind(entity_name(*entity))
+                    .push_bind(row_id.to_string())
+                    .push_bind(fields)
+                    .push_bind(stamps);
+            });
+            upsert.push(
+                " ON CONFLICT (tenant_id, entity, row_id) DO UPDATE SET fields = excluded.fields, stamps = excluded.stamps",
+            );
+            upsert.build().execute(&mut *self.0).await?;
         }
         Ok(())
     }
 
-    async fn record_skew(&mut self, device_id: Uuid, skew_ms: u64, now_ms: u64) -> Result<(), HubError> {
-        sqlx::query("UPDATE devices SET clock_skew_ms = $2, skew_seen_ms = $3 WHERE id = $1")
-            .bind(device_id.to_string())
-            .bind(to_i64(skew_ms, "skew")?)
-            .bind(to_i64(now_ms, "time")?)
-            .execute(&mut *self.0)
-            .await?;
+    async fn finish(&mut self, end: &PushEnd<'_>) -> Result<(), HubError> {
+        if let Some(last_seq) = end.last_seq {
+            self.set_cursor(end.device_id, end.epoch, last_seq).await?;
+        }
+        if !end.feed.is_empty() {
+            self.append_feed(end.tenant_id, end.first_position, end.feed).await?;
+        }
+        if let Some((head, chain)) = end.head {
+            self.set_feed_head(end.tenant_id, head, chain).await?;
+        }
+        if let Some((skew_ms, now_ms)) = end.skew {
+            self.record_skew(end.device_id, skew_ms, now_ms).await?;
+        }
         Ok(())
     }
+
+    async fn commit(self) -> Result<(), HubError> {
+        self.0.commit().await?;
+        Ok(())
+    }
+
+    fn is_data_error(error: &sqlx::Error) -> bool {
+        // Primary result codes TOOBIG (18), CONSTRAINT (19), MISMATCH (20)
+        // and RANGE (25), whatever the extended code.
+        error
+            .as_database_error()
+            .and_then(|error| error.code())
+            .and_then(|code| code.parse::<i32>().ok())
+            .is_some_and(|code| matches!(code & 0xff, 18 | 19 | 20 | 25))
+    }
+}
+
+/// Most rows in one multi-row statement (each row binds at most 15
+/// values; SQLite takes 32,766).
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// One op_log row's values, as SQLite stores them.
+struct OpLogValues {
+    op_id: String,
+    tenant_id: String,
+    device_id: String,
+    epoch: i64,
+    seq: i64,
+    user_id: String,
+    op_type: String,
+    type_version: i64,
+    payload: String,
+    hlc: i64,
+    effective_hlc: i64,
+    received_ms: i64,
+    outcome: &'static str,
+    reject_code: Option<&'static str>,
+    flags: String,
+}
+
+impl OpLogValues {
+    fn of(row: &OpLogRow<'_>) -> Result<OpLogValues, HubError> {
+        let envelope = row.envelope;
+        Ok(OpLogValues {
+            op_id: envelope.op_id.to_string(),
+            tenant_id: row.tenant_id.to_string(),
+            device_id: envelope.device_id.to_string(),
+            epoch: i64::from(envelope.epoch),
+            seq: to_i64(envelope.seq, "seq")?,
+            user_id: envelope.user_id.to_string(),
+            op_type: row.op_type.clone(),
+            type_version: i64::from(envelope.type_version),
+            payload: row.payload_json.clone(),
+            hlc: envelope.hlc.to_i64(),
+            effective_hlc: row.effective_hlc.to_i64(),
+            received_ms: to_i64(row.received_ms, "time")?,
+            outcome: if row.rejected.is_some() { "rejected" } else { "applied" },
+            reject_code: row.rejected.map(RejectCode::as_str),
+            flags: row.flags_json.clone(),
+        })
+    }
+}
+
+/// A stored chain value back as bytes.
+fn chain_of(stored: Vec<u8>) -> Result<[u8; 32], HubError> {
+    stored
+        .try_into()
+        .map_err(|_| HubError::corrupt("a feed chain value is not 32 bytes"))
 }

@@ -8,5 +8,7 @@ mod enrol;
 mod http;
 mod pull;
 mod push;
+mod push_batch;
 mod push_rules;
 mod serve;
+mod snapshot;

@@ -133,6 +133,7 @@ impl TestHub {
                 ..HubConfig::default()
             },
             clock: clock.clone(),
+            snapshots: Arc::default(),
         };
         TestHub {
             app: stockroom_server::router(state.clone()),
@@ -283,6 +284,16 @@ impl TestHub {
                 return changes;
             }
         }
+    }
+
+    /// Runs one statement straight on the database (to set up what no
+    /// request can, such as a constraint the hub does not know).
+    pub async fn execute(&self, sql: &str) {
+        match &self.database {
+            Database::Postgres { probe, .. } => sqlx::query(sql).execute(probe).await.map(drop),
+            Database::Sqlite { probe, .. } => sqlx::query(sql).execute(probe).await.map(drop),
+        }
+        .unwrap_or_else(|error| panic!("{sql}: {error}"))
     }
 
     /// A number read straight from the database (same SQL on both backends).

@@ -1,0 +1,221 @@
+//! Snapshots: a tenant's class-F records and its feed's facts and requests,
+//! read at one consistent feed position, as gzip-compressed NDJSON of
+//! [`SnapshotItem`]s (header, rows, ops, end).
+//!
+//! A fleet enrolling at once must not cost the database one read each: the
+//! hub keeps the latest snapshot built for each tenant (the compressed bytes,
+//! shared by every answer) in a [`SnapshotCache`], builds one tenant's at
+//! most once at a time (late callers wait for the build in flight and take
+//! its result), and builds again only when the cached one is older than the
+//! configured age AND the feed has moved since.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use stockroom_protocol::ops::Entity;
+use stockroom_protocol::snapshot::{chain_hex, SnapshotItem};
+use stockroom_protocol::sync::RawOpEnvelope;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use crate::cursor;
+use crate::error::HubError;
+use crate::records::entity_name;
+use crate::store::HubStore;
+
+/// NDJSON is handed to the compressor in pieces of about this size.
+const PIECE_BYTES: usize = 256 * 1024;
+
+/// A built snapshot: the compressed body and what identifies it.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub position: u64,
+    pub chain: [u8; 32],
+    /// When it was built, hub time.
+    pub built_ms: u64,
+    pub rows: u64,
+    pub ops: u64,
+    /// The whole gzip body.
+    pub body: Bytes,
+}
+
+impl Snapshot {
+    /// The entity tag: the feed position and chain it was read at (weak: a
+    /// rebuild at the same position differs only in `hub_time_ms`).
+    pub fn etag(&self) -> String {
+        format!("W/\"{}-{}\"", self.position, &chain_hex(&self.chain)[..16])
+    }
+}
+
+/// Where a store writes a snapshot's lines, in order: [`header`], then rows,
+/// then ops. It serialises them and hands them on to be compressed.
+///
+/// [`header`]: SnapshotWriter::header
+pub struct SnapshotWriter {
+    hub_time_ms: u64,
+    piece: Vec<u8>,
+    pieces: mpsc::Sender<Vec<u8>>,
+    position: Option<(u64, [u8; 32])>,
+    rows: u64,
+    ops: u64,
+}
+
+impl SnapshotWriter {
+    /// The first line: the feed position and chain everything after it was
+    /// read at.
+    pub async fn header(&mut self, position: u64, chain: [u8; 32]) -> Result<(), HubError> {
+        self.position = Some((position, chain));
+        let header: SnapshotItem<RawOpEnvelope> = SnapshotItem::Header {
+            cursor: cursor::encode(position),
+            position,
+            chain: chain_hex(&chain),
+            hub_time_ms: self.hub_time_ms,
+        };
+        self.line(&header).await
+    }
+
+    /// A record, from its stored JSON columns (written by the hub itself,
+    /// compact JSON objects), copied into the line as they are.
+    pub async fn row(
+        &mut self,
+        entity: Entity,
+        row_id: Uuid,
+        fields_json: &str,
+        stamps_json: &str,
+    ) -> Result<(), HubError> {
+        self.rows += 1;
+        let line = &mut self.piece;
+        line.extend_from_slice(b"{\"kind\":\"row\",\"entity\":\"");
+        line.extend_from_slice(entity_name(entity).as_bytes());
+        line.extend_from_slice(b"\",\"row_id\":\"");
+        line.extend_from_slice(row_id.hyphenated().encode_lower(&mut Uuid::encode_buffer()).as_bytes());
+        line.extend_from_slice(b"\",\"fields\":");
+        line.extend_from_slice(fields_json.as_bytes());
+        line.extend_from_slice(b",\"stamps\":");
+        line.extend_from_slice(stamps_json.as_bytes());
+        line.extend_from_slice(b"}\n");
+        self.flush_if_full().await
+    }
+
+    /// A fact or request of the feed, at its position.
+    pub async fn op(&mut self, position: u64, op: RawOpEnvelope) -> Result<(), HubError> {
+        self.ops += 1;
+        self.line(&SnapshotItem::Op { position, op }).await
+    }
+
+    async fn line(&mut self, item: &SnapshotItem<RawOpEnvelope>) -> Result<(), HubError> {
+        serde_json::to_writer(&mut self.piece, item).map_err(|_| HubError::corrupt("a snapshot line"))?;
+        self.piece.push(b'\n');
+        self.flush_if_full().await
+    }
+
+    async fn flush_if_full(&mut self) -> Result<(), HubError> {
+        if self.piece.len() >= PIECE_BYTES {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<(), HubError> {
+        let piece = std::mem::replace(&mut self.piece, Vec::with_capacity(PIECE_BYTES + 4096));
+        self.pieces
+            .send(piece)
+            .await
+            .map_err(|_| HubError::corrupt("the snapshot compressor stopped"))
+    }
+}
+
+/// Builds a tenant's snapshot now: the store writes the lines, a blocking
+/// thread compresses them as they come.
+pub async fn build(store: &dyn HubStore, tenant_id: Uuid, now_ms: u64) -> Result<Snapshot, HubError> {
+    let (sender, mut receiver) = mpsc::channel::<Vec<u8>>(4);
+    let compressor = tokio::task::spawn_blocking(move || {
+        let mut gzip = GzEncoder::new(Vec::new(), Compression::new(6));
+        while let Some(piece) = receiver.blocking_recv() {
+            gzip.write_all(&piece)?;
+        }
+        gzip.finish()
+    });
+    let mut writer = SnapshotWriter {
+        hub_time_ms: now_ms,
+        piece: Vec::with_capacity(PIECE_BYTES + 4096),
+        pieces: sender,
+        position: None,
+        rows: 0,
+        ops: 0,
+    };
+    store.write_snapshot(tenant_id, &mut writer).await?;
+    let (position, chain) = writer
+        .position
+        .ok_or_else(|| HubError::corrupt("the store wrote a snapshot without a header"))?;
+    let (rows, ops) = (writer.rows, writer.ops);
+    writer.line(&SnapshotItem::End { rows, ops }).await?;
+    writer.flush().await?;
+    drop(writer);
+    let body = compressor.await??;
+    Ok(Snapshot {
+        position,
+        chain,
+        built_ms: now_ms,
+        rows,
+        ops,
+        body: Bytes::from(body),
+    })
+}
+
+/// One tenant's latest snapshot, behind the lock its builds take.
+type Slot = Arc<tokio::sync::Mutex<Option<Arc<Snapshot>>>>;
+
+/// The latest snapshot of each tenant, built once for many callers.
+#[derive(Default)]
+pub struct SnapshotCache {
+    slots: Mutex<HashMap<Uuid, Slot>>,
+    builds: AtomicU64,
+}
+
+impl SnapshotCache {
+    /// The tenant's snapshot: the cached one while it is younger than
+    /// `max_age_ms` or the feed has not moved since, else a new one. Callers
+    /// arriving during a build wait for it and share its result.
+    pub async fn latest(
+        &self,
+        store: &dyn HubStore,
+        tenant_id: Uuid,
+        now_ms: u64,
+        max_age_ms: u64,
+    ) -> Result<Arc<Snapshot>, HubError> {
+        let slot = {
+            let mut slots = self.slots.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            slots.entry(tenant_id).or_default().clone()
+        };
+        let mut held = slot.lock().await;
+        if let Some(cached) = held.as_ref() {
+            let young = now_ms.saturating_sub(cached.built_ms) < max_age_ms;
+            if young || store.feed_head(tenant_id).await? == cached.position {
+                return Ok(cached.clone());
+            }
+        }
+        let built = Arc::new(build(store, tenant_id, now_ms).await?);
+        self.builds.fetch_add(1, Ordering::Relaxed);
+        tracing::info!(
+            %tenant_id,
+            position = built.position,
+            rows = built.rows,
+            ops = built.ops,
+            gzip_bytes = built.body.len(),
+            "snapshot built"
+        );
+        *held = Some(built.clone());
+        Ok(built)
+    }
+
+    /// How many snapshots this cache has built (for tests and metrics).
+    pub fn builds(&self) -> u64 {
+        self.builds.load(Ordering::Relaxed)
+    }
+}
