@@ -152,6 +152,7 @@ pub async fn run_seed(
         store: hub.store.clone(),
         config: HubConfig::default(),
         clock: hub_clock.clone(),
+        snapshots: Arc::default(),
     };
     let network = Arc::new(Network {
         router: stockroom_server::router(state),
