@@ -169,6 +169,12 @@ impl WriteTx<'_> {
             return Err(CoreError::invalid("fields", "nothing to change"));
         }
         let hlc = self.stamp();
+        // The values being replaced are held for the hub first (a record
+        // that is not there fails below and the whole write rolls back).
+        let op_id = self.append_op(hlc, &fields_op(entity, row_id, fields)).await?;
+        for (name, _) in fields {
+            self.hold_for_hub(entity, row_id, name, op_id).await?;
+        }
         let assignments: Vec<String> = fields.iter().map(|(name, _)| format!("{name} = ?")).collect();
         let sql = format!(
             "UPDATE {} SET {} WHERE id = ?",
@@ -188,9 +194,7 @@ impl WriteTx<'_> {
             return Err(CoreError::not_found(entity_name(entity), row_id));
         }
         let device = self.device_text.clone();
-        let op_id = self.append_op(hlc, &fields_op(entity, row_id, fields)).await?;
         for (name, _) in fields {
-            self.hold_for_hub(entity, row_id, name, op_id).await?;
             sqlx::query(
                 "INSERT INTO field_stamps (entity, row_id, field, hlc, hlc_device) VALUES (?, ?, ?, ?, ?)
                  ON CONFLICT(entity, row_id, field) DO UPDATE SET hlc = excluded.hlc, hlc_device = excluded.hlc_device",
@@ -209,7 +213,7 @@ impl WriteTx<'_> {
     /// Notes that own op `op_id` wrote `field` and the hub has not yet
     /// confirmed it. The first pending write keeps the value it replaced
     /// (the last one the feed agreed on) with its stamp; later ones only
-    /// move the op id. Runs before the field's stamp is replaced.
+    /// move the op id. Runs before the field and its stamp are replaced.
     async fn hold_for_hub(&mut self, entity: Entity, row_id: Uuid, field: &'static str, op_id: Uuid) -> Result<()> {
         let table = table_of(entity);
         // `field` comes from code (the callers' literals), never from input.

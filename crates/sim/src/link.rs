@@ -153,6 +153,17 @@ fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, LinkError> {
 }
 
 impl HubLink for SimLink {
+    async fn snapshot(&self) -> Result<Vec<u8>, LinkError> {
+        self.network
+            .exchange(HeldRequest {
+                method: Method::GET,
+                uri: "/v1/sync/snapshot".to_string(),
+                token: self.token.clone(),
+                body: Vec::new(),
+            })
+            .await
+    }
+
     async fn push(&self, request: &PushRequest) -> Result<PushResponse, LinkError> {
         let body = serde_json::to_vec(request).unwrap_or_default();
         let answer = self

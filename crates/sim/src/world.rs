@@ -204,6 +204,7 @@ pub async fn run_seed(
             backoff_base_ms: 500,
             backoff_cap_ms: 20_000,
             jitter_seed: seed,
+            snapshot_first: true,
         },
     };
     let started = std::time::Instant::now();
@@ -529,19 +530,17 @@ impl World {
         Ok(())
     }
 
-    /// The invariants, against a device built fresh from the hub's feed.
-    async fn check(&mut self) -> anyhow::Result<()> {
+    /// A device enrolled now, with nothing on it.
+    async fn new_device(&mut self, file: &str) -> anyhow::Result<Device> {
         let dir = self.devices[0].path.parent().context("run folder")?.to_path_buf();
-        let fresh_path = dir.join("fresh.db");
-        let template_bytes = std::fs::read(&self.devices[0].path).ok();
-        drop(template_bytes);
+        let path = dir.join(file);
         let clock = Arc::new(ManualClock::new(self.hub_clock_now()));
-        let fresh_seed = self.rng.gen();
-        let fresh = open_device(&fresh_path, clock.clone(), fresh_seed).await?;
-        let fresh_id = fresh.device_info().await?.device_id;
-        let mut fresh_device = Device {
-            path: fresh_path,
-            store: Some(fresh),
+        let ids_seed = self.rng.gen();
+        let store = open_device(&path, clock.clone(), ids_seed).await?;
+        let device_id = store.device_info().await?.device_id;
+        let mut device = Device {
+            path,
+            store: Some(store),
             clock,
             skew_ms: 0,
             state: SyncState::new(0, 1, None),
@@ -550,9 +549,34 @@ impl World {
                 token: String::new(),
             },
             location: None,
-            device_id: fresh_id,
-            ids_seed: fresh_seed,
+            device_id,
+            ids_seed,
         };
+        self.enrol(&mut device).await?;
+        Ok(device)
+    }
+
+    /// A new device that starts from the hub's snapshot, then the feed.
+    async fn snapshot_device(&mut self) -> anyhow::Result<Device> {
+        let mut device = self.new_device("from-snapshot.db").await?;
+        let store = device.store.as_ref().context("snapshot device")?;
+        let mut state = on_poke(store.sync_state().await?);
+        for _ in 0..10_000 {
+            match next_step(&state, store_clock(&device.clock), &self.sync_config) {
+                Step::Idle => {
+                    device.state = state;
+                    return Ok(device);
+                }
+                Step::Pull { .. } => state = run_step(store, &device.link, state, &self.sync_config).await?.0,
+                other => bail!("snapshot device: unexpected step {other:?}"),
+            }
+        }
+        bail!("snapshot device never settled")
+    }
+
+    /// The invariants, against a device built fresh from the hub's feed.
+    async fn check(&mut self) -> anyhow::Result<()> {
+        let mut fresh_device = self.new_device("fresh.db").await?;
         self.enrol(&mut fresh_device).await?;
         let store = fresh_device.store.as_ref().context("fresh device")?;
         let mut state = on_poke(store.sync_state().await?);
@@ -611,14 +635,28 @@ impl World {
             ensure!(store.outbox_len().await? == 0, "device {index} still has ops waiting");
             let rows = store.replica_rows().await?;
             if rows != expected {
+                let stamps = debug_stamps(&device.path).await.unwrap_or_default();
+                let fresh_stamps = debug_stamps(&fresh_device.path).await.unwrap_or_default();
                 bail!(
-                    "device {index} differs from the hub's feed:\n{}",
+                    "device {index} differs from the hub's feed:\n{}device:\n{stamps}fresh:\n{fresh_stamps}",
                     diff(&expected, &rows)
                 );
             }
             check_levels(store).await.with_context(|| format!("device {index}"))?;
         }
         check_levels(store).await.context("fresh device")?;
+        let from_snapshot = self.snapshot_device().await?;
+        let snapshot_store = from_snapshot.store.as_ref().context("snapshot device")?;
+        let rows = snapshot_store.replica_rows().await?;
+        if rows != expected {
+            bail!(
+                "a device started from the snapshot differs from the feed:\n{}",
+                diff(&expected, &rows)
+            );
+        }
+        if let Some(store) = from_snapshot.store {
+            store.close().await;
+        }
         self.outcome.ops_written = self.written.len();
         if let Some(fresh) = fresh_device.store.take() {
             fresh.close().await;
@@ -639,6 +677,38 @@ async fn open_device(path: &Path, clock: Arc<ManualClock>, ids_seed: u64) -> any
         ..StoreOptions::default()
     };
     Ok(Store::open_with(path, options, clock, Arc::new(SeededIds::new(ids_seed))).await?)
+}
+
+/// The field stamps and pending fields of a device, for a failure report.
+async fn debug_stamps(path: &Path) -> anyhow::Result<String> {
+    use sqlx::ConnectOptions as _;
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(path)
+        .read_only(true)
+        .connect()
+        .await?;
+    let mut out = String::new();
+    let rows: Vec<(String, String, String, i64, String)> =
+        sqlx::query_as("SELECT entity, row_id, field, hlc, hlc_device FROM field_stamps WHERE entity = 'product'")
+            .fetch_all(&mut conn)
+            .await?;
+    for row in rows {
+        out.push_str(&format!("  stamp {row:?}\n"));
+    }
+    let rows: Vec<(String, String, i64, String)> = sqlx::query_as("SELECT id, name, hlc, hlc_device FROM products")
+        .fetch_all(&mut conn)
+        .await?;
+    for row in rows {
+        out.push_str(&format!("  row {row:?}\n"));
+    }
+    let rows: Vec<(String, String, Option<String>, Option<i64>)> =
+        sqlx::query_as("SELECT row_id, field, confirmed_value, confirmed_hlc FROM field_pending")
+            .fetch_all(&mut conn)
+            .await?;
+    for row in rows {
+        out.push_str(&format!("  pending {row:?}\n"));
+    }
+    Ok(out)
 }
 
 /// Every stock level equals the ledger formula (latest count plus later

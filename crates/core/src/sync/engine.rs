@@ -12,8 +12,8 @@ use stockroom_protocol::sync::{PullResponse, PushRequest, PushResponse, RawOpEnv
 use stockroom_protocol::PROTOCOL_VERSION;
 
 use super::{
-    next_step, on_failure, on_local_write, on_poke, on_pull_result, on_push_result, unblock, BlockReason, FailureKind,
-    Refusal, Step, SyncConfig, SyncState,
+    next_step, on_failure, on_local_write, on_poke, on_pull_result, on_push_result, on_snapshot, unblock, BlockReason,
+    FailureKind, Refusal, Step, SyncConfig, SyncState,
 };
 use crate::error::{CoreError, Result};
 use crate::store::Store;
@@ -35,6 +35,43 @@ pub trait HubLink: Send + Sync {
         since: Option<&str>,
         limit: u32,
     ) -> impl Future<Output = std::result::Result<PullResponse<RawOpEnvelope>, LinkError>> + Send;
+
+    /// The tenant's snapshot, gzip-compressed NDJSON as the hub sends it.
+    fn snapshot(&self) -> impl Future<Output = std::result::Result<Vec<u8>, LinkError>> + Send;
+}
+
+/// Fetches and loads a snapshot; the state then pulls from its cursor.
+async fn take_snapshot<L: HubLink>(store: &Store, link: &L, state: SyncState, now_ms: u64) -> Result<SyncState> {
+    let body = match link.snapshot().await {
+        Ok(body) => body,
+        Err(err) => {
+            tracing::debug!(detail = err.detail, "snapshot failed");
+            return Ok(on_failure(state, err.kind, now_ms));
+        }
+    };
+    let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(body.as_slice()));
+    match store.load_snapshot(reader).await {
+        Ok(loaded) => {
+            tracing::info!(
+                rows = loaded.rows,
+                ops = loaded.ops,
+                position = loaded.position,
+                "snapshot loaded"
+            );
+            let cursor = store.sync_position().await?.pull_cursor.unwrap_or_default();
+            Ok(SyncState {
+                failures: 0,
+                last_attempt_ms: Some(now_ms),
+                ..on_snapshot(state, cursor)
+            })
+        }
+        // A cut or unreadable body: fetched again after a backoff.
+        Err(err @ CoreError::Import { .. }) => {
+            tracing::warn!(%err, "snapshot unreadable");
+            Ok(on_failure(state, FailureKind::Server { status: 200 }, now_ms))
+        }
+        Err(err) => Err(err),
+    }
 }
 
 /// Performs the step the planner chooses now (a push or a pull; waiting is
@@ -78,6 +115,10 @@ pub async fn run_step<L: HubLink>(
                 }
             }
         }
+        Step::Pull { since: None, .. } if config.snapshot_first => take_snapshot(store, link, state, now_ms).await?,
+        Step::Blocked {
+            reason: BlockReason::SnapshotNeeded,
+        } => take_snapshot(store, link, state, now_ms).await?,
         Step::Pull { since, limit } => match link.pull(since.as_deref(), *limit).await {
             Ok(page) => match store.apply_pull(&page).await {
                 Ok(_) => on_pull_result(state, &page, now_ms),

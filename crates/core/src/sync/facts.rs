@@ -31,7 +31,7 @@ impl WriteTx<'_> {
                     })
                     .collect();
                 let own_op = own.then_some(envelope.op_id);
-                self.merge_fields(set.entity, set.row_id, &fields, own_op).await
+                self.merge_fields(set.entity, set.row_id, &fields, own_op, false).await
             }
             Op::StockMoved(moved) => self.apply_stock_moved(moved, hlc, &device).await,
             Op::SaleCompleted(sale) => self.apply_sale(sale, hlc, &device).await,

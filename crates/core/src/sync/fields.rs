@@ -54,7 +54,7 @@ fn better(current: Option<(Value, Stamp)>, incoming: (Value, Stamp)) -> (Value, 
     }
 }
 
-fn bind_json<'q>(
+pub(crate) fn bind_json<'q>(
     query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
     value: &'q Value,
 ) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
@@ -73,7 +73,10 @@ fn bind_json<'q>(
 impl WriteTx<'_> {
     /// Merges `fields` into record `row_id` of `entity`, creating the record
     /// if this device has none. `own_op` is set when the op came from this
-    /// device (it is coming back through the feed). Unknown field names are
+    /// device (it is coming back through the feed). With `snapshot`, the
+    /// fields are the hub's state at the snapshot's position and replace
+    /// what this device holds, except own writes the hub has not seen yet
+    /// (still in the outbox), which stay on top until they come back. Unknown field names are
     /// skipped. Fails when a new record lacks a required field or breaks a
     /// uniqueness rule; the caller records that and goes on.
     pub(crate) async fn merge_fields(
@@ -82,6 +85,7 @@ impl WriteTx<'_> {
         row_id: Uuid,
         fields: &[IncomingField<'_>],
         own_op: Option<Uuid>,
+        snapshot: bool,
     ) -> Result<()> {
         let known = columns_of(entity);
         let fields: Vec<&IncomingField<'_>> = fields.iter().filter(|field| known.contains(&field.name)).collect();
@@ -140,6 +144,24 @@ impl WriteTx<'_> {
         for field in fields {
             let current = stamps.get(field.name).unwrap_or(&row_stamp);
             let incoming = (field.value.clone(), field.stamp.clone());
+            if snapshot {
+                match pending.get(field.name) {
+                    Some(held) if self.in_outbox(&held.own_op_id).await? => {
+                        self.keep_confirmed(entity_text, &row_text, field.name, &incoming)
+                            .await?;
+                        if incoming.1 > *current {
+                            winners.push((field.name, incoming.0, incoming.1));
+                        }
+                    }
+                    Some(_) => {
+                        // The hub has the own write: the snapshot includes it.
+                        self.release_pending(entity_text, &row_text, field.name).await?;
+                        winners.push((field.name, incoming.0, incoming.1));
+                    }
+                    None => winners.push((field.name, incoming.0, incoming.1)),
+                }
+                continue;
+            }
             match pending.get(field.name) {
                 Some(held) if own_op_text.as_deref() == Some(held.own_op_id.as_str()) => {
                     // The latest own write is back: the field becomes the
@@ -269,6 +291,14 @@ impl WriteTx<'_> {
         .execute(self.conn())
         .await?;
         Ok(())
+    }
+
+    async fn in_outbox(&mut self, op_id: &str) -> Result<bool> {
+        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM outbox WHERE op_id = ?")
+            .bind(op_id)
+            .fetch_optional(self.conn())
+            .await?;
+        Ok(found.is_some())
     }
 
     async fn release_pending(&mut self, entity: &str, row_text: &str, field: &str) -> Result<()> {

@@ -92,6 +92,27 @@ impl HttpHub {
 }
 
 impl HubLink for HttpHub {
+    async fn snapshot(&self) -> Result<Vec<u8>, LinkError> {
+        let answer = self
+            .client
+            .get(format!("{}/v1/sync/snapshot", self.base_url))
+            .bearer_auth(&self.token)
+            .header(PROTOCOL_VERSION_HEADER, PROTOCOL_VERSION.to_string())
+            .send()
+            .await
+            .map_err(network)?;
+        let status = answer.status().as_u16();
+        let body = answer.bytes().await.map_err(network)?;
+        if (200..300).contains(&status) {
+            return Ok(body.to_vec());
+        }
+        let code = serde_json::from_slice::<ApiError>(&body).ok().map(|error| error.code);
+        Err(LinkError {
+            kind: failure_from_answer(status, code.as_deref()),
+            detail: format!("hub answered {status} {}", code.unwrap_or_default()),
+        })
+    }
+
     async fn push(&self, request: &PushRequest) -> Result<PushResponse, LinkError> {
         let answer = self
             .client

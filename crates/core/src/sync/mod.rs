@@ -17,12 +17,14 @@ mod local;
 mod plan;
 mod replica;
 pub mod secrets;
+mod snapshot;
 #[cfg(test)]
 mod tests;
 
 pub use engine::{failure_from_answer, run, run_step, HubLink, LinkError, Signal, SyncStatus, IDLE_PULL_EVERY};
 pub use http::{HttpHub, REQUEST_TIMEOUT};
 pub use local::{AppliedPage, SyncNotice, SyncPosition};
+pub use snapshot::LoadedSnapshot;
 
 pub use plan::{
     backoff_ms, next_step, on_failure, on_local_write, on_poke, on_pull_result, on_push_result, on_snapshot, unblock,
@@ -96,6 +98,9 @@ pub struct SyncConfig {
     /// Spreads the retries of a fleet: derive it from the device id. The
     /// jitter comes from this seed, never from randomness.
     pub jitter_seed: u64,
+    /// A device that never pulled starts from a snapshot instead of
+    /// replaying the whole feed.
+    pub snapshot_first: bool,
 }
 
 impl Default for SyncConfig {
@@ -106,6 +111,7 @@ impl Default for SyncConfig {
             backoff_base_ms: 1_000,
             backoff_cap_ms: 5 * 60 * 1_000,
             jitter_seed: 0,
+            snapshot_first: true,
         }
     }
 }

@@ -44,7 +44,10 @@ fn regressions() -> Vec<u64> {
 async fn run_all(hub: HubKind, seeds: Vec<u64>, parallel: usize) {
     let root = tempfile::tempdir_in(scratch_root()).expect("scratch folder");
     let template = Arc::new(Template::build(root.path()).await.expect("device template"));
-    let events = std::env::var("STOCKROOM_SIM_EVENTS").ok().and_then(|n| n.parse().ok()).unwrap_or(60);
+    let events = std::env::var("STOCKROOM_SIM_EVENTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(60);
     let config = SimConfig { devices: 3, events };
     let queue = Arc::new(std::sync::Mutex::new(seeds.clone()));
     let mut workers = tokio::task::JoinSet::new();
