@@ -45,6 +45,9 @@ struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "STOCKROOM_MAX_BODY_BYTES", default_value_t = HubConfig::default().max_body_bytes)]
     max_body_bytes: usize,
+    /// Largest blob (photo, thumbnail) accepted, in bytes.
+    #[arg(long, env = "STOCKROOM_MAX_BLOB_BYTES", default_value_t = HubConfig::default().max_blob_bytes)]
+    max_blob_bytes: usize,
     /// On first run: the owner to create if this username does not exist yet,
     /// with the password from STOCKROOM_BOOTSTRAP_PASSWORD.
     #[arg(long, env = "STOCKROOM_BOOTSTRAP_USERNAME")]
@@ -90,12 +93,12 @@ async fn serve(store: Arc<dyn HubStore>, args: ServeArgs) -> Result<()> {
         bootstrap_owner(&*store, &args.bootstrap_tenant, &username).await?;
     }
     let state = AppState {
-        store,
         config: HubConfig {
             max_body_bytes: args.max_body_bytes,
+            max_blob_bytes: args.max_blob_bytes,
             ..HubConfig::default()
         },
-        clock: Arc::new(SystemClock),
+        ..AppState::new(store)
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

@@ -1,10 +1,12 @@
-//! What every request handler shares: the store, the limits, and the clock
-//! (passed in, so tests control hub time).
+//! What every request handler shares: the store, the limits, the clock
+//! (passed in, so tests control hub time), the live feed heads and metrics.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::live::LiveFeed;
+use crate::metrics::Metrics;
 use crate::store::HubStore;
 
 /// Wall-clock time in Unix milliseconds.
@@ -62,6 +64,9 @@ pub struct HubConfig {
     pub max_pull_limit: u32,
     /// How far ahead of hub time a stamp may be before it is clamped.
     pub max_future_ms: u64,
+    /// Largest blob accepted by `PUT /v1/blobs/{sha256}`; bigger ones get
+    /// 413 `blob_too_large`.
+    pub max_blob_bytes: usize,
 }
 
 impl Default for HubConfig {
@@ -72,6 +77,7 @@ impl Default for HubConfig {
             default_pull_limit: 500,
             max_pull_limit: 1000,
             max_future_ms: 10 * 60 * 1000,
+            max_blob_bytes: 8 * 1024 * 1024,
         }
     }
 }
@@ -82,15 +88,21 @@ pub struct AppState {
     pub store: Arc<dyn HubStore>,
     pub config: HubConfig,
     pub clock: Arc<dyn Clock>,
+    /// Feed heads for the live sockets of this instance.
+    pub live: LiveFeed,
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
-    /// A hub on the system clock with default limits.
+    /// A hub on the system clock with default limits. Other settings:
+    /// `AppState { config, clock, ..AppState::new(store) }`.
     pub fn new(store: Arc<dyn HubStore>) -> Self {
         AppState {
             store,
             config: HubConfig::default(),
             clock: Arc::new(SystemClock),
+            live: LiveFeed::new(),
+            metrics: Arc::new(Metrics::new()),
         }
     }
 }

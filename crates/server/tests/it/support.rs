@@ -127,12 +127,12 @@ impl TestHub {
         };
         let clock = Arc::new(ManualClock::new(START_MS));
         let state = AppState {
-            store,
             config: HubConfig {
                 max_body_bytes: MAX_BODY_BYTES,
                 ..HubConfig::default()
             },
             clock: clock.clone(),
+            ..AppState::new(store)
         };
         TestHub {
             app: stockroom_server::router(state.clone()),

@@ -1,0 +1,2 @@
+//! Live-poke propagation benchmark (written below).
+fn main() {}
