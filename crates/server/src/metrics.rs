@@ -61,7 +61,11 @@ impl Metrics {
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("stockroom_hub");
         let requests = Family::<RequestLabels, Counter>::default();
-        registry.register("http_requests", "HTTP requests answered, by route and status", requests.clone());
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by route and status",
+            requests.clone(),
+        );
         let push_ops = Family::<OutcomeLabels, Counter>::default();
         registry.register(
             "push_ops",
@@ -76,7 +80,7 @@ impl Metrics {
             "Open live WebSockets on this instance",
             live_connections.clone(),
         );
-        let push_seconds = Histogram::new(PUSH_SECONDS_BUCKETS.into_iter());
+        let push_seconds = Histogram::new(PUSH_SECONDS_BUCKETS);
         registry.register(
             "push_duration_seconds",
             "Time to answer a push, in seconds",

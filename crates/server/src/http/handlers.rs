@@ -5,8 +5,8 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use serde::Deserialize;
 use stockroom_protocol::sync::{
-    EnrolRequest, EnrolResponse, OpOutcome, PullResponse, PushRequest, PushResponse, RawOpEnvelope, MIN_PROTOCOL_VERSION,
-    MIN_SCHEMA_VERSION, PROTOCOL_VERSION_HEADER,
+    EnrolRequest, EnrolResponse, OpOutcome, PullResponse, PushRequest, PushResponse, RawOpEnvelope,
+    MIN_PROTOCOL_VERSION, MIN_SCHEMA_VERSION, PROTOCOL_VERSION_HEADER,
 };
 use stockroom_protocol::PROTOCOL_VERSION;
 use uuid::Uuid;

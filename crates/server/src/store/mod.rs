@@ -139,7 +139,11 @@ pub struct TakeEnrolCode {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TakenCode {
     /// Valid, now used: the device enrols as this user.
-    Taken { tenant_id: Uuid, user_id: Uuid, role: Role },
+    Taken {
+        tenant_id: Uuid,
+        user_id: Uuid,
+        role: Role,
+    },
     /// No such code (or not the given username's).
     Unknown,
     Used,

@@ -79,7 +79,10 @@ async fn a_blob_round_trips_and_a_second_put_is_idempotent(hub: TestHub) {
     let etag = response.headers()[ETAG].to_str().unwrap().to_string();
     assert_eq!(etag, format!("\"{name}\""));
     let cache = response.headers()[CACHE_CONTROL].to_str().unwrap();
-    assert!(cache.contains("immutable") && cache.contains("max-age=31536000"), "{cache}");
+    assert!(
+        cache.contains("immutable") && cache.contains("max-age=31536000"),
+        "{cache}"
+    );
 
     let (response, bytes) = get(&hub, &device, &name, Some(&etag)).await;
     assert_eq!(response.status(), StatusCode::NOT_MODIFIED);

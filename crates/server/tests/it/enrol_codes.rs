@@ -10,7 +10,8 @@ use stockroom_server::policy::Role;
 use crate::support::{on_both_backends, TestDevice, TestHub};
 
 async fn make_code(hub: &TestHub, by: &TestDevice, body: Value) -> (StatusCode, Value) {
-    hub.call(Method::POST, "/v1/enrol/codes", Some(&by.token), Some(body)).await
+    hub.call(Method::POST, "/v1/enrol/codes", Some(&by.token), Some(body))
+        .await
 }
 
 async fn code_for(hub: &TestHub, by: &TestDevice, username: &str) -> EnrolCodeResponse {
@@ -149,10 +150,26 @@ async fn bad_code_requests_get_4xx_codes(hub: TestHub) {
     hub.add_user("Corner Shop", "mia", Role::Manager).await;
     let manager = hub.enrol("mia").await;
     let cases = [
-        (json!({ "username": "mia", "ttl_secs": 0 }), StatusCode::UNPROCESSABLE_ENTITY, "invalid_input"),
-        (json!({ "username": "mia", "ttl_secs": 99999999 }), StatusCode::UNPROCESSABLE_ENTITY, "invalid_input"),
-        (json!({ "username": "mia", "ttl_secs": -5 }), StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
-        (json!({ "ttl_secs": 60 }), StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
+        (
+            json!({ "username": "mia", "ttl_secs": 0 }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        ),
+        (
+            json!({ "username": "mia", "ttl_secs": 99999999 }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        ),
+        (
+            json!({ "username": "mia", "ttl_secs": -5 }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+        ),
+        (
+            json!({ "ttl_secs": 60 }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+        ),
         (json!([1, 2]), StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
     ];
     for (body, status, code) in cases {
@@ -172,7 +189,12 @@ async fn bad_code_requests_get_4xx_codes(hub: TestHub) {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(answer["code"], "malformed_json");
     let (status, answer) = hub
-        .call(Method::POST, "/v1/enrol/codes", None, Some(json!({ "username": "mia" })))
+        .call(
+            Method::POST,
+            "/v1/enrol/codes",
+            None,
+            Some(json!({ "username": "mia" })),
+        )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(answer["code"], "unauthenticated");

@@ -55,7 +55,11 @@ async fn poked_at_least(socket: &mut Socket, position: u64) -> u64 {
     let mut last = 0;
     loop {
         let poke = next_poke(socket).await;
-        assert!(poke.position >= last, "pokes went backwards: {last} then {}", poke.position);
+        assert!(
+            poke.position >= last,
+            "pokes went backwards: {last} then {}",
+            poke.position
+        );
         last = poke.position;
         if last >= position {
             return last;
@@ -136,8 +140,8 @@ async fn a_socket_without_a_valid_token_is_refused(hub: TestHub) {
         match connect_async(request).await {
             Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
                 assert_eq!(response.status(), 401);
-                let body: serde_json::Value = serde_json::from_slice(response.body().as_deref().unwrap_or_default())
-                    .expect("an ApiError body");
+                let body: serde_json::Value =
+                    serde_json::from_slice(response.body().as_deref().unwrap_or_default()).expect("an ApiError body");
                 assert_eq!(body["code"], "unauthenticated");
             }
             Err(other) => panic!("expected a 401, got {other}"),

@@ -7,6 +7,18 @@ use crate::error::HubError;
 use crate::store::rows::to_i64;
 use crate::store::{NewEnrolCode, TakeEnrolCode, TakenCode};
 
+/// A code and its user, as read when taking it.
+#[derive(sqlx::FromRow)]
+struct CodeRow {
+    tenant_id: String,
+    user_id: String,
+    expires_ms: i64,
+    used_ms: Option<i64>,
+    username: String,
+    role: String,
+    active: bool,
+}
+
 impl SqliteStore {
     pub(super) async fn create_enrol_code_inner(&self, code: &NewEnrolCode) -> Result<(), HubError> {
         sqlx::query(
@@ -27,7 +39,7 @@ impl SqliteStore {
 
     pub(super) async fn take_enrol_code_inner(&self, take: &TakeEnrolCode) -> Result<TakenCode, HubError> {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        let row: Option<(String, String, i64, Option<i64>, String, String, bool)> = sqlx::query_as(
+        let row: Option<CodeRow> = sqlx::query_as(
             "SELECT c.tenant_id, c.user_id, c.expires_ms, c.used_ms, u.username, u.role, u.active
              FROM enrol_codes c JOIN users u ON u.id = c.user_id
              WHERE c.code_hash = $1",
@@ -35,7 +47,16 @@ impl SqliteStore {
         .bind(&take.code_hash[..])
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((tenant_id, user_id, expires_ms, used_ms, username, role, active)) = row else {
+        let Some(CodeRow {
+            tenant_id,
+            user_id,
+            expires_ms,
+            used_ms,
+            username,
+            role,
+            active,
+        }) = row
+        else {
             return Ok(TakenCode::Unknown);
         };
         let now_ms = to_i64(take.now_ms, "time")?;
