@@ -29,6 +29,10 @@ pub enum CoreError {
     Overflow,
     #[error("import failed at line {line}: {problem}")]
     Import { line: u64, problem: String },
+    /// A feed page's hash chain does not follow from what this device
+    /// applied: a page was missed or the hub's log changed. Load a snapshot.
+    #[error("the hub's feed does not match what this device applied")]
+    FeedChainMismatch,
     #[error("stored data is not readable: {what}")]
     Corrupt { what: String },
     #[error("file error: {0}")]
@@ -52,6 +56,7 @@ impl CoreError {
             CoreError::CurrencyMismatch { .. } => "currency_mismatch",
             CoreError::Overflow => "overflow",
             CoreError::Import { .. } => "import_failed",
+            CoreError::FeedChainMismatch => "feed_chain_mismatch",
             CoreError::Corrupt { .. } => "storage_corrupt",
             CoreError::Io(_) => "io",
             CoreError::Database(_) => "database",

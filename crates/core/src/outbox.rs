@@ -10,10 +10,17 @@ use crate::store::Store;
 impl Store {
     /// Up to `limit` unacknowledged ops, oldest first, ready to push.
     pub async fn outbox_pending(&self, limit: u32) -> Result<Vec<OpEnvelope>> {
+        self.outbox_from(0, limit).await
+    }
+
+    /// Up to `limit` outbox ops from sequence number `from_seq` on, in order.
+    pub async fn outbox_from(&self, from_seq: u64, limit: u32) -> Result<Vec<OpEnvelope>> {
         let device = self.device_info().await?;
         let rows: Vec<(i64, String, i64, String, String, i64, String)> = sqlx::query_as(
-            "SELECT seq, op_id, hlc, user_id, op_type, type_version, payload FROM outbox ORDER BY seq LIMIT ?",
+            "SELECT seq, op_id, hlc, user_id, op_type, type_version, payload FROM outbox WHERE seq >= ?
+             ORDER BY seq LIMIT ?",
         )
+        .bind(from_seq as i64)
         .bind(i64::from(limit))
         .fetch_all(self.reader())
         .await?;

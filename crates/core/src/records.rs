@@ -72,7 +72,42 @@ pub(crate) fn table_of(entity: Entity) -> &'static str {
     }
 }
 
-fn entity_name(entity: Entity) -> &'static str {
+/// The fields of each class-F entity that sync may set: every column but
+/// the id and the row stamp. Incoming names outside this list are ignored
+/// (a newer build's field), so no name from the wire reaches SQL.
+pub(crate) fn columns_of(entity: Entity) -> &'static [&'static str] {
+    match entity {
+        Entity::Product => &[
+            "sku",
+            "name",
+            "brand",
+            "unit",
+            "category_id",
+            "currency",
+            "cost_minor",
+            "price_minor",
+            "tax_rate_bp",
+            "active",
+        ],
+        Entity::Category => &["name", "parent_id", "active"],
+        Entity::Barcode => &["code", "product_id", "pack_qty_milli", "active"],
+        Entity::PriceList => &["name", "currency", "tier", "region", "active"],
+        Entity::PriceListEntry => &["price_list_id", "product_id", "price_minor", "active"],
+        Entity::Location => &["name", "kind", "parent_id", "active"],
+        Entity::Customer => &[
+            "code",
+            "name",
+            "phone",
+            "email",
+            "price_list_id",
+            "currency",
+            "credit_limit_minor",
+            "active",
+        ],
+    }
+}
+
+pub(crate) fn entity_name(entity: Entity) -> &'static str {
     match entity {
         Entity::Product => "product",
         Entity::Category => "category",
@@ -153,7 +188,9 @@ impl WriteTx<'_> {
             return Err(CoreError::not_found(entity_name(entity), row_id));
         }
         let device = self.device_text.clone();
+        let op_id = self.append_op(hlc, &fields_op(entity, row_id, fields)).await?;
         for (name, _) in fields {
+            self.hold_for_hub(entity, row_id, name, op_id).await?;
             sqlx::query(
                 "INSERT INTO field_stamps (entity, row_id, field, hlc, hlc_device) VALUES (?, ?, ?, ?, ?)
                  ON CONFLICT(entity, row_id, field) DO UPDATE SET hlc = excluded.hlc, hlc_device = excluded.hlc_device",
@@ -166,7 +203,30 @@ impl WriteTx<'_> {
             .execute(self.conn())
             .await?;
         }
-        self.append_op(hlc, &fields_op(entity, row_id, fields)).await?;
         Ok(hlc)
+    }
+
+    /// Notes that own op `op_id` wrote `field` and the hub has not yet
+    /// confirmed it. The first pending write keeps the value it replaced
+    /// (the last one the feed agreed on) with its stamp; later ones only
+    /// move the op id. Runs before the field's stamp is replaced.
+    async fn hold_for_hub(&mut self, entity: Entity, row_id: Uuid, field: &'static str, op_id: Uuid) -> Result<()> {
+        let table = table_of(entity);
+        // `field` comes from code (the callers' literals), never from input.
+        let sql = format!(
+            "INSERT INTO field_pending (entity, row_id, field, own_op_id, confirmed_value, confirmed_hlc, confirmed_device)
+             SELECT ?1, ?2, ?3, ?4, json_quote(t.{field}), coalesce(s.hlc, t.hlc), coalesce(s.hlc_device, t.hlc_device)
+             FROM {table} t LEFT JOIN field_stamps s ON s.entity = ?1 AND s.row_id = ?2 AND s.field = ?3
+             WHERE t.id = ?2
+             ON CONFLICT(entity, row_id, field) DO UPDATE SET own_op_id = excluded.own_op_id"
+        );
+        sqlx::query(&sql)
+            .bind(entity_name(entity))
+            .bind(row_id.to_string())
+            .bind(field)
+            .bind(op_id.to_string())
+            .execute(self.conn())
+            .await?;
+        Ok(())
     }
 }

@@ -82,6 +82,13 @@ pub struct Store {
     record_outbox: bool,
     checkpointer: Checkpointer,
     commits: Arc<CommitClock>,
+    /// Hub time minus this device's clock, from the last sync answer: every
+    /// write stamps in hub time, so a device clock a year off still sorts
+    /// its edits where they happened.
+    clock_offset_ms: std::sync::atomic::AtomicI64,
+    /// The outbox's next sequence number after each commit that added ops,
+    /// for the sync engine to wake on.
+    writes: tokio::sync::watch::Sender<u64>,
 }
 
 /// Copies committed pages from the WAL back into the database file on its
@@ -214,9 +221,39 @@ impl Store {
             record_outbox: options.record_outbox,
             checkpointer,
             commits,
+            clock_offset_ms: std::sync::atomic::AtomicI64::new(0),
+            writes: tokio::sync::watch::channel(0).0,
         };
         store.init_device_state(&options).await?;
+        let offset: i64 = sqlx::query_scalar("SELECT clock_offset_ms FROM sync_state WHERE id = 1")
+            .fetch_one(&store.writer)
+            .await?;
+        store.set_clock_offset(offset);
         Ok(store)
+    }
+
+    /// Turns a closed database file into an image for provisioning devices:
+    /// its device identity, outbox, counters and sync position are cleared,
+    /// so the next open makes a new device with the image's catalog and
+    /// users.
+    pub async fn forget_device_identity(path: &Path) -> Result<()> {
+        let connect = SqliteConnectOptions::new()
+            .filename(path)
+            .journal_mode(SqliteJournalMode::Wal);
+        let mut conn = sqlx::ConnectOptions::connect(&connect).await?;
+        for statement in [
+            "DELETE FROM device_state",
+            "DELETE FROM outbox",
+            "DELETE FROM doc_counters",
+            "DELETE FROM field_pending",
+            "UPDATE sync_state SET hub_url = NULL, tenant_id = NULL, acked_through_seq = 0, pull_cursor = NULL,
+             chain = '', clock_offset_ms = 0, last_sync_ms = NULL, last_error = NULL",
+            "PRAGMA wal_checkpoint(TRUNCATE)",
+        ] {
+            sqlx::query(statement).execute(&mut conn).await?;
+        }
+        sqlx::Connection::close(conn).await?;
+        Ok(())
     }
 
     async fn init_device_state(&self, options: &StoreOptions) -> Result<()> {
@@ -259,8 +296,27 @@ impl Store {
         &self.reader
     }
 
+    /// Now in hub time: this device's clock corrected by the offset the
+    /// last sync answer gave.
     pub(crate) fn now_ms(&self) -> u64 {
+        let offset = self.clock_offset_ms.load(std::sync::atomic::Ordering::Relaxed);
+        self.clock.now_ms().saturating_add_signed(offset)
+    }
+
+    /// This device's own clock, uncorrected.
+    pub(crate) fn device_clock_ms(&self) -> u64 {
         self.clock.now_ms()
+    }
+
+    pub(crate) fn set_clock_offset(&self, offset_ms: i64) {
+        self.clock_offset_ms
+            .store(offset_ms, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Wakes when a commit adds outbox ops: the value is the next sequence
+    /// number then.
+    pub fn subscribe_writes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.writes.subscribe()
     }
 
     pub(crate) fn new_id(&self, now_ms: u64) -> Uuid {
@@ -300,7 +356,7 @@ impl Store {
             next_seq,
             first_seq: next_seq,
             last_hlc: Hlc::from_i64(last_hlc).map_err(|_| CoreError::corrupt("device HLC"))?,
-            now_ms: self.clock.now_ms(),
+            now_ms: self.now_ms(),
             pending_ops: Vec::new(),
         })
     }
@@ -426,19 +482,35 @@ impl WriteTx<'_> {
         self.last_hlc
     }
 
+    /// Renumbers the sequence after the outbox was moved down by `by` (a
+    /// new enrolment epoch starts again at 1).
+    pub(crate) async fn rebase_sequence(&mut self, by: i64) -> Result<()> {
+        self.next_seq -= by;
+        self.first_seq = self.next_seq;
+        Ok(())
+    }
+
+    /// Moves this device's clock past a stamp seen in the feed, so its next
+    /// stamps sort after everything it has applied.
+    pub(crate) fn observe(&mut self, remote: Hlc) {
+        self.last_hlc = self.last_hlc.max(remote);
+    }
+
     /// Appends `op`, stamped `hlc`, to the outbox with the next sequence
-    /// number. Rows are buffered and written in multi-row statements (an
-    /// import appends one op per product); all are written before commit.
-    pub(crate) async fn append_op(&mut self, hlc: Hlc, op: &Op) -> Result<()> {
+    /// number and returns its op id. Rows are buffered and written in
+    /// multi-row statements (an import appends one op per product); all are
+    /// written before commit.
+    pub(crate) async fn append_op(&mut self, hlc: Hlc, op: &Op) -> Result<Uuid> {
+        let op_id = self.new_id();
         if !self.store.record_outbox {
-            return Ok(());
+            return Ok(op_id);
         }
         let seq = self.next_seq;
         self.next_seq += 1;
         let kind = op.kind();
         self.pending_ops.push(PendingOp {
             seq,
-            op_id: self.new_id().to_string(),
+            op_id: op_id.to_string(),
             hlc: hlc.to_i64(),
             op_type: kind.as_str(),
             type_version: i64::from(kind.current_version()),
@@ -447,7 +519,7 @@ impl WriteTx<'_> {
         if self.pending_ops.len() >= OUTBOX_ROWS_PER_STATEMENT {
             self.flush_ops().await?;
         }
-        Ok(())
+        Ok(op_id)
     }
 
     async fn flush_ops(&mut self) -> Result<()> {
@@ -514,6 +586,9 @@ impl WriteTx<'_> {
         tracing::debug!(ops = self.next_seq - self.first_seq, "write committed");
         self.tx.commit().await?;
         self.store.commits.committed();
+        if self.next_seq != self.first_seq {
+            self.store.writes.send_replace(self.next_seq as u64);
+        }
         Ok(())
     }
 }

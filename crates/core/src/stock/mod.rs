@@ -121,7 +121,8 @@ impl WriteTx<'_> {
         let device = self.device_text.clone();
         self.record_movements(&movements, &device).await?;
         self.append_op(hlc, &Op::StockMoved(StockMoved { movements, transfer }))
-            .await
+            .await?;
+        Ok(())
     }
 }
 

@@ -9,9 +9,17 @@
 //! from any state, a hub that answers well leads to pushes from `acked + 1`
 //! until the outbox is empty, then [`Step::Idle`].
 
+mod engine;
+mod facts;
+mod fields;
+mod local;
 mod plan;
+mod replica;
 #[cfg(test)]
 mod tests;
+
+pub use engine::{failure_from_answer, run, run_step, HubLink, LinkError, Signal, SyncStatus, IDLE_PULL_EVERY};
+pub use local::{AppliedPage, SyncNotice, SyncPosition};
 
 pub use plan::{
     backoff_ms, next_step, on_failure, on_local_write, on_poke, on_pull_result, on_push_result, on_snapshot, unblock,

@@ -1,0 +1,211 @@
+//! The executor: performs the planner's steps against a hub through a
+//! [`HubLink`] (HTTP in the app, an in-process hub with a faulty network in
+//! the simulation) and records each answer in the store before the planner
+//! sees it. [`run`] keeps doing so in the background with its own backoff
+//! timer and reports progress on a watch channel for the UI.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use stockroom_protocol::sync::{PullResponse, PushRequest, PushResponse, RawOpEnvelope, SCHEMA_VERSION};
+use stockroom_protocol::PROTOCOL_VERSION;
+
+use super::{
+    next_step, on_failure, on_local_write, on_poke, on_pull_result, on_push_result, unblock, BlockReason, FailureKind,
+    Refusal, Step, SyncConfig, SyncState,
+};
+use crate::error::{CoreError, Result};
+use crate::store::Store;
+
+/// Why a request to the hub brought no usable answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkError {
+    pub kind: FailureKind,
+    /// For logs and the status line.
+    pub detail: String,
+}
+
+/// The hub as the executor needs it.
+pub trait HubLink: Send + Sync {
+    fn push(&self, request: &PushRequest) -> impl Future<Output = std::result::Result<PushResponse, LinkError>> + Send;
+
+    fn pull(
+        &self,
+        since: Option<&str>,
+        limit: u32,
+    ) -> impl Future<Output = std::result::Result<PullResponse<RawOpEnvelope>, LinkError>> + Send;
+}
+
+/// Performs the step the planner chooses now (a push or a pull; waiting is
+/// the caller's business), after taking in the local writes committed since
+/// the last step, and returns the next state with the step taken.
+/// Answers are recorded in the store first: the acknowledged ops leave the
+/// outbox, a page is applied with its cursor. A store error is returned and
+/// the state is unchanged: the step is simply taken again later.
+pub async fn run_step<L: HubLink>(
+    store: &Store,
+    link: &L,
+    state: SyncState,
+    config: &SyncConfig,
+) -> Result<(SyncState, Step)> {
+    let now_ms = store.device_clock_ms();
+    // Local writes since the last step join the outbox range.
+    let state = on_local_write(state, store.device_info().await?.next_seq);
+    let step = next_step(&state, now_ms, config);
+    let next = match &step {
+        Step::Push { from_seq, to_seq } => {
+            let ops = store.outbox_range(*from_seq, *to_seq).await?;
+            if ops.first().map(|op| op.seq) != Some(*from_seq) {
+                return Err(CoreError::corrupt(format!("outbox op {from_seq} missing")));
+            }
+            let device = store.device_info().await?;
+            let request = PushRequest {
+                protocol_version: PROTOCOL_VERSION,
+                schema_version: SCHEMA_VERSION,
+                device_id: device.device_id,
+                epoch: device.epoch,
+                ops,
+            };
+            match link.push(&request).await {
+                Ok(response) => {
+                    store.record_push_result(*to_seq, &response).await?;
+                    on_push_result(state, *to_seq, &response, now_ms)
+                }
+                Err(err) => {
+                    tracing::debug!(detail = err.detail, "push failed");
+                    on_failure(state, err.kind, now_ms)
+                }
+            }
+        }
+        Step::Pull { since, limit } => match link.pull(since.as_deref(), *limit).await {
+            Ok(page) => match store.apply_pull(&page).await {
+                Ok(_) => on_pull_result(state, &page, now_ms),
+                Err(CoreError::FeedChainMismatch) => {
+                    on_failure(state, FailureKind::Refused(Refusal::BadCursor), now_ms)
+                }
+                Err(err) => return Err(err),
+            },
+            Err(err) => {
+                tracing::debug!(detail = err.detail, "pull failed");
+                on_failure(state, err.kind, now_ms)
+            }
+        },
+        Step::Wait { .. } | Step::Idle | Step::Blocked { .. } => state,
+    };
+    Ok((next, step))
+}
+
+/// What the UI shows about sync.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SyncStatus {
+    /// Ops written here and not yet acknowledged by the hub.
+    pub pending_ops: u64,
+    /// When the hub last answered, in hub time.
+    pub last_sync_ms: Option<u64>,
+    /// Failed attempts in a row.
+    pub failures: u32,
+    /// Why sync stopped until someone acts.
+    pub blocked: Option<BlockReason>,
+    /// Feed pages applied since start.
+    pub pages_applied: u64,
+}
+
+/// Signals into a running engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signal {
+    /// The hub said it has newer changes (live channel).
+    Poke,
+    /// Someone acted on a block (signed in again, updated): resume.
+    Unblock,
+    /// Stop after the current step.
+    Stop,
+}
+
+/// How often an idle engine pulls without a poke, in case the live channel
+/// is down.
+pub const IDLE_PULL_EVERY: Duration = Duration::from_secs(30);
+
+/// Runs sync until [`Signal::Stop`]: the planner's steps, its backoff
+/// waits, a pull when idle for [`IDLE_PULL_EVERY`], and a push as soon as a
+/// local write commits. Progress goes to `status`.
+pub async fn run<L: HubLink>(
+    store: Arc<Store>,
+    link: L,
+    config: SyncConfig,
+    mut signals: tokio::sync::mpsc::Receiver<Signal>,
+    status: tokio::sync::watch::Sender<SyncStatus>,
+) -> Result<()> {
+    let mut state = store.sync_state().await?;
+    let mut writes = store.subscribe_writes();
+    let mut pages_applied = 0u64;
+    loop {
+        let (next, step) = match run_step(&store, &link, state.clone(), &config).await {
+            Ok(done) => done,
+            Err(err) => {
+                tracing::warn!(%err, code = err.code(), "sync step failed in the store");
+                let _ = store.record_sync_error(err.code()).await;
+                let failed = on_failure(state, FailureKind::Server { status: 0 }, store.device_clock_ms());
+                (failed.clone(), next_step(&failed, store.device_clock_ms(), &config))
+            }
+        };
+        if matches!(step, Step::Pull { .. }) && next.failures == 0 {
+            pages_applied += 1;
+        }
+        state = next;
+        let last_sync_ms = store
+            .sync_position()
+            .await
+            .ok()
+            .and_then(|position| position.last_sync_ms);
+        status.send_replace(SyncStatus {
+            pending_ops: state.pending_ops(),
+            last_sync_ms,
+            failures: state.failures,
+            blocked: state.blocked.clone(),
+            pages_applied,
+        });
+        let wait = match next_step(&state, store.device_clock_ms(), &config) {
+            Step::Push { .. } | Step::Pull { .. } => continue,
+            Step::Wait { until_ms } => Some(Duration::from_millis(until_ms.saturating_sub(store.device_clock_ms()))),
+            Step::Idle => Some(IDLE_PULL_EVERY),
+            Step::Blocked { .. } => None,
+        };
+        let idle = matches!(next_step(&state, store.device_clock_ms(), &config), Step::Idle);
+        let sleep = async {
+            match wait {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = sleep => {
+                if idle {
+                    state = on_poke(state);
+                }
+            }
+            changed = writes.changed(), if idle => {
+                if changed.is_err() {
+                    return Ok(());
+                }
+            }
+            signal = signals.recv() => match signal {
+                Some(Signal::Poke) => state = on_poke(state),
+                Some(Signal::Unblock) => state = unblock(on_poke(state)),
+                Some(Signal::Stop) | None => return Ok(()),
+            },
+        }
+    }
+}
+
+/// How an HTTP answer that is not a success reads to the planner: 4xx with
+/// the hub's code is a refusal (some block, others are retried), 408, 429
+/// and 5xx are worth retrying.
+pub fn failure_from_answer(status: u16, code: Option<&str>) -> FailureKind {
+    match status {
+        400..=499 if status != 408 && status != 429 => {
+            FailureKind::Refused(Refusal::from_code(code.unwrap_or_default()))
+        }
+        _ => FailureKind::Server { status },
+    }
+}

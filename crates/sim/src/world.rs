@@ -1,0 +1,672 @@
+//! One simulated tenant run from a seed: set-up, the faulty phase (writes,
+//! sync steps, crashes, new epochs, clock jumps, late deliveries), the quiet
+//! phase (no faults; everyone syncs until nothing moves), and the checks.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use anyhow::{bail, ensure, Context};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use stockroom_core::sync::{next_step, on_poke, run_step, unblock, Step, SyncConfig, SyncState};
+use stockroom_core::{
+    Durability, LocationKind, ManualClock, Money, NewProduct, PaymentMethod, PaymentRequest, ProductPatch, ProductQty,
+    Qty, SaleLineRequest, SaleRequest, SeededIds, Session, Store, StoreOptions,
+};
+use stockroom_server::store::{Enrolment, HubStore, NewHubUser};
+use stockroom_server::{AppState, HubConfig};
+use uuid::Uuid;
+
+use crate::link::{Faults, Network, SimLink};
+
+/// A year, the largest clock error simulated.
+const YEAR_MS: i64 = 365 * 24 * 3600 * 1000;
+/// Hub time at the start of every run.
+const START_MS: u64 = 1_790_000_000_000;
+
+/// A device database with its first owner, copied for every device of
+/// every run (creating one takes far longer than a run). The owner's PIN
+/// hash uses the lightest Argon2 settings so signing in costs little; each
+/// run gives the owner its own id, the same on its devices and its hub.
+pub struct Template {
+    bytes: Vec<u8>,
+}
+
+const OWNER: &str = "owner";
+const OWNER_PIN: &str = "2468";
+
+fn light_pin_hash() -> anyhow::Result<String> {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let params = argon2::Params::new(8, 1, 1, None).map_err(|err| anyhow::anyhow!("{err}"))?;
+    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let salt = SaltString::encode_b64(b"simulation-salt").map_err(|err| anyhow::anyhow!("{err}"))?;
+    Ok(argon
+        .hash_password(OWNER_PIN.as_bytes(), &salt)
+        .map_err(|err| anyhow::anyhow!("{err}"))?
+        .to_string())
+}
+
+/// Runs statements on a closed device database file.
+async fn edit_file(path: &Path, statements: &[(&str, Vec<String>)]) -> anyhow::Result<()> {
+    use sqlx::ConnectOptions as _;
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(path)
+        .connect()
+        .await?;
+    for (sql, binds) in statements {
+        let mut query = sqlx::query(sql);
+        for bind in binds {
+            query = query.bind(bind);
+        }
+        query.execute(&mut conn).await?;
+    }
+    sqlx::Connection::close(conn).await?;
+    Ok(())
+}
+
+impl Template {
+    /// Builds the template in `dir`.
+    pub async fn build(dir: &Path) -> anyhow::Result<Template> {
+        let path = dir.join("template.db");
+        let options = StoreOptions {
+            durability: Durability::Normal,
+            ..StoreOptions::default()
+        };
+        let store = Store::open(&path, options).await?;
+        store.create_first_owner(OWNER, "Owner", OWNER_PIN).await?;
+        store.close().await;
+        // Each copy becomes its own device: drop the identity made at open.
+        let clean = Store::forget_device_identity(&path).await;
+        clean.context("clearing the template's device identity")?;
+        edit_file(&path, &[("UPDATE users SET pin_hash = ?", vec![light_pin_hash()?])]).await?;
+        Ok(Template {
+            bytes: std::fs::read(&path)?,
+        })
+    }
+}
+
+/// Which hub database the run uses (shared between runs; each run is its
+/// own tenant).
+#[derive(Clone)]
+pub struct HubKind {
+    pub store: Arc<dyn HubStore>,
+}
+
+#[derive(Clone)]
+pub struct SimConfig {
+    pub devices: usize,
+    /// Events of the faulty phase.
+    pub events: usize,
+}
+
+/// What a run did, for the test's summary.
+#[derive(Clone, Debug, Default)]
+pub struct Outcome {
+    pub ops_written: usize,
+    pub crashes: usize,
+    pub new_epochs: usize,
+    pub held_delivered: usize,
+}
+
+struct Device {
+    path: PathBuf,
+    store: Option<Store>,
+    clock: Arc<ManualClock>,
+    skew_ms: i64,
+    state: SyncState,
+    link: SimLink,
+    location: Option<Uuid>,
+    device_id: Uuid,
+    ids_seed: u64,
+}
+
+struct World {
+    rng: StdRng,
+    hub_clock: Arc<stockroom_server::ManualClock>,
+    hub: Arc<dyn HubStore>,
+    network: Arc<Network>,
+    tenant_id: Uuid,
+    owner: Session,
+    owner_id: Uuid,
+    devices: Vec<Device>,
+    products: Vec<Uuid>,
+    written: BTreeSet<Uuid>,
+    outcome: Outcome,
+    sync_config: SyncConfig,
+}
+
+/// Runs seed `seed`: returns what happened, or the broken invariant.
+pub async fn run_seed(
+    seed: u64,
+    config: &SimConfig,
+    template: &Template,
+    hub: &HubKind,
+    dir: &Path,
+) -> anyhow::Result<Outcome> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let hub_clock = Arc::new(stockroom_server::ManualClock::new(START_MS));
+    let state = AppState {
+        store: hub.store.clone(),
+        config: HubConfig::default(),
+        clock: hub_clock.clone(),
+    };
+    let network = Arc::new(Network {
+        router: stockroom_server::router(state),
+        rng: Mutex::new(StdRng::seed_from_u64(seed ^ 0x5eed)),
+        faults: Mutex::new(Faults {
+            lose_request: rng.gen_range(0..150),
+            lose_answer: rng.gen_range(0..150),
+            duplicate: rng.gen_range(0..100),
+            hold_back: rng.gen_range(0..100),
+        }),
+        held: Mutex::new(Vec::new()),
+    });
+    let tenant_id = hub
+        .store
+        .ensure_tenant(&format!("sim-{seed}-{}", Uuid::now_v7()), Uuid::now_v7(), START_MS)
+        .await?;
+    // The owner exists on every device (the template) and on the hub, same id.
+    let owner_id = Uuid::from_u128(rng.gen());
+    hub.store
+        .create_user(&NewHubUser {
+            id: owner_id,
+            tenant_id,
+            username: format!("owner-{tenant_id}"),
+            display_name: "Owner".into(),
+            role: stockroom_server::policy::Role::Owner,
+            password_hash: "not used by the simulation".into(),
+            created_ms: START_MS,
+        })
+        .await
+        .or_else(|err| match err {
+            stockroom_server::HubError::UsernameTaken { .. } => Ok(()),
+            other => Err(other),
+        })?;
+    let mut world = World {
+        rng,
+        hub_clock,
+        hub: hub.store.clone(),
+        network,
+        tenant_id,
+        owner: sign_in_template(template, dir, owner_id).await?,
+        owner_id,
+        devices: Vec::new(),
+        products: Vec::new(),
+        written: BTreeSet::new(),
+        outcome: Outcome::default(),
+        sync_config: SyncConfig {
+            batch_size: 7,
+            pull_limit: 5,
+            backoff_base_ms: 500,
+            backoff_cap_ms: 20_000,
+            jitter_seed: seed,
+        },
+    };
+    for index in 0..config.devices {
+        world.add_device(index, template, dir).await?;
+    }
+    for _ in 0..config.events {
+        world.event().await?;
+    }
+    world.quiesce().await?;
+    world.check().await?;
+    for device in world.devices.drain(..) {
+        if let Some(store) = device.store {
+            store.close().await;
+        }
+    }
+    Ok(world.outcome)
+}
+
+impl World {
+    async fn add_device(&mut self, index: usize, template: &Template, dir: &Path) -> anyhow::Result<()> {
+        let path = dir.join(format!("device-{index}.db"));
+        std::fs::write(&path, &template.bytes)?;
+        edit_file(&path, &[("UPDATE users SET id = ?", vec![self.owner_id.to_string()])]).await?;
+        let skew_ms = match self.rng.gen_range(0..4) {
+            0 => 0,
+            1 => self.rng.gen_range(-60_000..60_000),
+            _ => self.rng.gen_range(-YEAR_MS..YEAR_MS),
+        };
+        let clock = Arc::new(ManualClock::new(START_MS.saturating_add_signed(skew_ms)));
+        let ids_seed = self.rng.gen();
+        let store = open_device(&path, clock.clone(), ids_seed).await?;
+        let device_id = store.device_info().await?.device_id;
+        let mut device = Device {
+            path,
+            store: Some(store),
+            clock,
+            skew_ms,
+            state: SyncState::new(0, 1, None),
+            link: SimLink {
+                network: self.network.clone(),
+                token: String::new(),
+            },
+            location: None,
+            device_id,
+            ids_seed,
+        };
+        self.enrol(&mut device).await?;
+        let store = device.store.as_ref().context("device open")?;
+        let location = store
+            .create_location(&self.owner, &format!("Shop {index}"), LocationKind::Store, None)
+            .await?;
+        device.location = Some(location);
+        device.state = store.sync_state().await?;
+        self.devices.push(device);
+        self.note_written(self.devices.len() - 1).await
+    }
+
+    /// Enrols (again): a new epoch and token from the hub, recorded on the
+    /// device, which renumbers what waits in its outbox.
+    async fn enrol(&mut self, device: &mut Device) -> anyhow::Result<()> {
+        let (token, token_hash) = stockroom_server::accounts::new_session_token();
+        let epoch = self
+            .hub
+            .enrol_device(&Enrolment {
+                tenant_id: self.tenant_id,
+                user_id: self.owner_id,
+                device_id: device.device_id,
+                device_name: None,
+                token_hash,
+                now_ms: self.hub_clock_now(),
+            })
+            .await?;
+        device.link.token = token;
+        let store = device.store.as_ref().context("device open")?;
+        store
+            .record_enrolment(
+                "sim://hub",
+                self.tenant_id,
+                device.device_id,
+                epoch,
+                self.hub_clock_now(),
+            )
+            .await?;
+        device.state = unblock(store.sync_state().await?);
+        Ok(())
+    }
+
+    async fn note_written(&mut self, index: usize) -> anyhow::Result<()> {
+        let store = self.devices[index].store.as_ref().context("device open")?;
+        for op in store.outbox_pending(u32::MAX).await? {
+            self.written.insert(op.op_id);
+        }
+        Ok(())
+    }
+
+    fn advance(&mut self, by_ms: u64) {
+        use stockroom_server::Clock as _;
+        let now = self.hub_clock.now_ms() + by_ms;
+        self.hub_clock.set(now);
+        for device in &self.devices {
+            device.clock.set(now.saturating_add_signed(device.skew_ms));
+        }
+    }
+
+    async fn event(&mut self) -> anyhow::Result<()> {
+        let by = self.rng.gen_range(0..3_000);
+        self.advance(by);
+        let index = self.rng.gen_range(0..self.devices.len());
+        if self.devices[index].store.is_none() {
+            return self.restart(index).await;
+        }
+        match self.rng.gen_range(0..100) {
+            0..=39 => self.write(index).await,
+            40..=84 => self.sync_step(index).await,
+            85..=89 => {
+                // Crash: the store is dropped mid-run, without closing.
+                self.devices[index].store = None;
+                self.outcome.crashes += 1;
+                Ok(())
+            }
+            90..=91 => {
+                let mut device = self.devices.remove(index);
+                let result = self.enrol(&mut device).await;
+                self.devices.insert(index, device);
+                self.outcome.new_epochs += 1;
+                result
+            }
+            92..=95 => {
+                if self.network.deliver_one_held().await {
+                    self.outcome.held_delivered += 1;
+                }
+                Ok(())
+            }
+            _ => {
+                let skew_ms = self.rng.gen_range(-YEAR_MS..YEAR_MS);
+                let now = self.hub_clock_now().saturating_add_signed(skew_ms);
+                let device = &mut self.devices[index];
+                device.skew_ms = skew_ms;
+                device.clock.set(now);
+                Ok(())
+            }
+        }
+    }
+
+    fn hub_clock_now(&self) -> u64 {
+        use stockroom_server::Clock as _;
+        self.hub_clock.now_ms()
+    }
+
+    async fn restart(&mut self, index: usize) -> anyhow::Result<()> {
+        let device = &mut self.devices[index];
+        let store = open_device(
+            &device.path,
+            device.clock.clone(),
+            device.ids_seed ^ self.rng.gen::<u64>(),
+        )
+        .await?;
+        device.state = store.sync_state().await?;
+        device.store = Some(store);
+        Ok(())
+    }
+
+    async fn sync_step(&mut self, index: usize) -> anyhow::Result<()> {
+        let config = self.sync_config.clone();
+        let device = &mut self.devices[index];
+        let store = device.store.as_ref().context("device open")?;
+        if self.rng.gen_bool(0.3) {
+            device.state = on_poke(device.state.clone());
+        }
+        let (state, _) = run_step(store, &device.link, device.state.clone(), &config).await?;
+        device.state = state;
+        Ok(())
+    }
+
+    /// One local write of a random kind; a refusal by the core (a product
+    /// this device has not received yet) is part of the game.
+    async fn write(&mut self, index: usize) -> anyhow::Result<()> {
+        let owner = self.owner.clone();
+        let kind = self.rng.gen_range(0..100);
+        let product = (!self.products.is_empty()).then(|| self.products[self.rng.gen_range(0..self.products.len())]);
+        let qty = Qty::units(self.rng.gen_range(1..20));
+        let price = self.rng.gen_range(50..5_000);
+        let device = &self.devices[index];
+        let store = device.store.as_ref().context("device open")?;
+        let location = device.location.context("location")?;
+        let eur = "EUR".parse()?;
+        let result = match (kind, product) {
+            (0..=24, _) | (_, None) => {
+                let sku = format!("SKU-{}", self.products.len());
+                let id = store
+                    .create_product(
+                        &owner,
+                        &NewProduct::simple(&sku, &format!("Item {sku}"), Money::new(price, eur)),
+                    )
+                    .await?;
+                self.products.push(id);
+                Ok(())
+            }
+            (25..=49, Some(product)) => {
+                let patch = if kind % 2 == 0 {
+                    ProductPatch {
+                        price: Some(Money::new(price, eur)),
+                        ..ProductPatch::default()
+                    }
+                } else {
+                    ProductPatch {
+                        name: Some(format!("Renamed {price}")),
+                        ..ProductPatch::default()
+                    }
+                };
+                store.update_product(&owner, product, &patch).await.map(|_| ())
+            }
+            (50..=69, Some(product)) => store
+                .receive_goods(&owner, location, &[ProductQty::new(product, qty)], None)
+                .await
+                .map(|_| ()),
+            (70..=89, Some(product)) => {
+                let request = SaleRequest {
+                    location_id: location,
+                    customer_id: None,
+                    lines: vec![SaleLineRequest {
+                        product_id: product,
+                        qty,
+                        discount: None,
+                    }],
+                    discount: None,
+                    payments: Vec::new(),
+                };
+                match store.quote_sale(&owner, &request).await {
+                    Ok(quote) => {
+                        let paid = SaleRequest {
+                            payments: vec![PaymentRequest {
+                                method: PaymentMethod::Cash,
+                                amount: quote.total,
+                                rate_micros: None,
+                            }],
+                            ..request
+                        };
+                        store.record_sale(&owner, &paid).await.map(|_| ())
+                    }
+                    Err(err) => Err(err),
+                }
+            }
+            (_, Some(product)) => match store.start_count(&owner, location).await {
+                Ok(count) => match store.set_count_line(&owner, count, product, qty).await {
+                    Ok(()) => store.commit_count(&owner, count).await.map(|_| ()),
+                    Err(err) => {
+                        store.cancel_count(&owner, count).await?;
+                        Err(err)
+                    }
+                },
+                Err(err) => Err(err),
+            },
+        };
+        match result {
+            Ok(()) => {}
+            Err(err) if matches!(err.code(), "not_found" | "invalid_input" | "conflict") => {}
+            Err(err) => return Err(err).context("local write"),
+        }
+        self.note_written(index).await
+    }
+
+    /// Faults off; everyone restarts, delivers what was held, and syncs
+    /// until a whole round moves nothing.
+    async fn quiesce(&mut self) -> anyhow::Result<()> {
+        *self.network.faults.lock().unwrap_or_else(|e| e.into_inner()) = Faults::NONE;
+        while self.network.deliver_one_held().await {
+            self.outcome.held_delivered += 1;
+        }
+        for index in 0..self.devices.len() {
+            if self.devices[index].store.is_none() {
+                self.restart(index).await?;
+            }
+        }
+        let config = self.sync_config.clone();
+        for _round in 0..4 {
+            for index in 0..self.devices.len() {
+                self.devices[index].state = on_poke(self.devices[index].state.clone());
+                let mut steps = 0;
+                loop {
+                    steps += 1;
+                    ensure!(
+                        steps < 10_000,
+                        "device {index} never settles: {:?}",
+                        self.devices[index].state
+                    );
+                    let device = &mut self.devices[index];
+                    let store = device.store.as_ref().context("device open")?;
+                    let seq = store.device_info().await?.next_seq;
+                    device.state = stockroom_core::sync::on_local_write(device.state.clone(), seq);
+                    match next_step(&device.state, store_clock(&device.clock), &config) {
+                        Step::Idle => break,
+                        Step::Blocked { reason } => bail!("device {index} blocked after the faults: {reason:?}"),
+                        Step::Wait { until_ms } => {
+                            let by = until_ms.saturating_sub(store_clock(&device.clock));
+                            self.advance(by + 1);
+                        }
+                        Step::Push { .. } | Step::Pull { .. } => {
+                            let (state, _) = run_step(store, &device.link, device.state.clone(), &config).await?;
+                            device.state = state;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The invariants, against a device built fresh from the hub's feed.
+    async fn check(&mut self) -> anyhow::Result<()> {
+        let dir = self.devices[0].path.parent().context("run folder")?.to_path_buf();
+        let fresh_path = dir.join("fresh.db");
+        let template_bytes = std::fs::read(&self.devices[0].path).ok();
+        drop(template_bytes);
+        let clock = Arc::new(ManualClock::new(self.hub_clock_now()));
+        let fresh = open_device(&fresh_path, clock.clone(), 7).await?;
+        let fresh_id = fresh.device_info().await?.device_id;
+        let mut fresh_device = Device {
+            path: fresh_path,
+            store: Some(fresh),
+            clock,
+            skew_ms: 0,
+            state: SyncState::new(0, 1, None),
+            link: SimLink {
+                network: self.network.clone(),
+                token: String::new(),
+            },
+            location: None,
+            device_id: fresh_id,
+            ids_seed: 7,
+        };
+        self.enrol(&mut fresh_device).await?;
+        let store = fresh_device.store.as_ref().context("fresh device")?;
+        let mut state = on_poke(store.sync_state().await?);
+        let mut feed_ops: Vec<Uuid> = Vec::new();
+        loop {
+            match next_step(&state, store_clock(&fresh_device.clock), &self.sync_config) {
+                Step::Pull { since, limit } => {
+                    use stockroom_core::sync::HubLink as _;
+                    let page = fresh_device
+                        .link
+                        .pull(since.as_deref(), limit)
+                        .await
+                        .map_err(|err| anyhow::anyhow!("fresh pull failed: {}", err.detail))?;
+                    for entry in &page.changes {
+                        if let stockroom_protocol::sync::FeedChange::Op(op) = &entry.change {
+                            feed_ops.push(op.op_id);
+                        }
+                    }
+                    store.apply_pull(&page).await?;
+                    state = stockroom_core::sync::on_pull_result(state, &page, 0);
+                }
+                Step::Idle => break,
+                other => bail!("fresh device: unexpected step {other:?}"),
+            }
+        }
+        // Exactly once, nothing lost: the feed holds every op written, once.
+        let distinct: BTreeSet<Uuid> = feed_ops.iter().copied().collect();
+        ensure!(distinct.len() == feed_ops.len(), "an op is in the feed twice");
+        if distinct != self.written {
+            let mut notices = Vec::new();
+            for device in &self.devices {
+                if let Some(store) = &device.store {
+                    notices.extend(store.sync_notices(50).await?);
+                }
+            }
+            let mut waiting = Vec::new();
+            for device in &self.devices {
+                if let Some(store) = &device.store {
+                    let seqs: Vec<u64> = store.outbox_pending(100).await?.iter().map(|op| op.seq).collect();
+                    waiting.push((
+                        seqs,
+                        store.device_info().await?.next_seq,
+                        store.sync_position().await?.acked_through_seq,
+                    ));
+                }
+            }
+            bail!(
+                "feed and writes differ: {} missing, {} unexpected; notices: {notices:?}; outboxes {waiting:?}",
+                self.written.difference(&distinct).count(),
+                distinct.difference(&self.written).count()
+            );
+        }
+        let expected = store.replica_rows().await?;
+        for (index, device) in self.devices.iter().enumerate() {
+            let store = device.store.as_ref().context("device open")?;
+            ensure!(store.outbox_len().await? == 0, "device {index} still has ops waiting");
+            let rows = store.replica_rows().await?;
+            if rows != expected {
+                bail!(
+                    "device {index} differs from the hub's feed:\n{}",
+                    diff(&expected, &rows)
+                );
+            }
+            check_levels(store).await.with_context(|| format!("device {index}"))?;
+        }
+        check_levels(store).await.context("fresh device")?;
+        self.outcome.ops_written = self.written.len();
+        if let Some(fresh) = fresh_device.store.take() {
+            fresh.close().await;
+        }
+        Ok(())
+    }
+}
+
+/// The run's owner session: signed in once on a scratch copy (a session
+/// names a user; the same user exists on every device of the run).
+async fn sign_in_template(template: &Template, dir: &Path, owner_id: Uuid) -> anyhow::Result<Session> {
+    let path = dir.join("sign-in.db");
+    std::fs::write(&path, &template.bytes)?;
+    edit_file(&path, &[("UPDATE users SET id = ?", vec![owner_id.to_string()])]).await?;
+    let store = open_device(&path, Arc::new(ManualClock::new(START_MS)), 0).await?;
+    let session = store.sign_in(OWNER, OWNER_PIN).await?;
+    store.close().await;
+    Ok(session)
+}
+
+fn store_clock(clock: &ManualClock) -> u64 {
+    use stockroom_core::Clock as _;
+    clock.now_ms()
+}
+
+async fn open_device(path: &Path, clock: Arc<ManualClock>, ids_seed: u64) -> anyhow::Result<Store> {
+    let options = StoreOptions {
+        durability: Durability::Normal,
+        read_connections: 1,
+        ..StoreOptions::default()
+    };
+    Ok(Store::open_with(path, options, clock, Arc::new(SeededIds::new(ids_seed))).await?)
+}
+
+/// Every stock level equals the ledger formula (latest count plus later
+/// movements).
+async fn check_levels(store: &Store) -> anyhow::Result<()> {
+    let rows = store.replica_rows().await?;
+    for line in rows.get("stock_levels").into_iter().flatten() {
+        let mut parts = line.split('|');
+        let (Some(product), Some(location), Some(qty)) = (parts.next(), parts.next(), parts.next()) else {
+            bail!("stock level row {line:?}");
+        };
+        let from_ledger = store
+            .stock_level_from_ledger(product.parse()?, location.parse()?)
+            .await?;
+        ensure!(
+            from_ledger.to_string() == qty,
+            "level {qty} of {product} at {location} but the ledger says {from_ledger}"
+        );
+    }
+    Ok(())
+}
+
+/// The first rows where two replicas differ, table by table.
+fn diff(expected: &BTreeMap<&'static str, Vec<String>>, found: &BTreeMap<&'static str, Vec<String>>) -> String {
+    let mut out = String::new();
+    for (table, rows) in expected {
+        let other = found.get(table).cloned().unwrap_or_default();
+        if *rows != other {
+            let expected: BTreeSet<&String> = rows.iter().collect();
+            let found: BTreeSet<&String> = other.iter().collect();
+            for missing in expected.difference(&found).take(3) {
+                out.push_str(&format!("{table}: hub has {missing}\n"));
+            }
+            for extra in found.difference(&expected).take(3) {
+                out.push_str(&format!("{table}: device has {extra}\n"));
+            }
+        }
+    }
+    out
+}
