@@ -12,6 +12,7 @@ use stockroom_core::ProductSearch;
 use stockroom_core::{Session, Store, StoreOptions};
 
 mod load;
+mod sync;
 
 #[derive(Parser)]
 #[command(name = "stockroom-cli", version, about = "Work with a Stockroom device database")]
@@ -83,6 +84,35 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Sign this device in to a hub with a hub user's name and password.
+    /// The session token goes to the OS keychain; the hub user becomes a
+    /// user of this device (with `--user-pin` as their PIN here).
+    Enrol {
+        /// The hub's address, e.g. http://10.0.0.2:7700.
+        #[arg(long, env = "STOCKROOM_HUB")]
+        hub: String,
+        #[arg(long)]
+        username: String,
+        #[arg(long, env = "STOCKROOM_HUB_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// PIN of the hub user on this device.
+        #[arg(long)]
+        user_pin: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Push the outbox and pull the hub's changes.
+    Sync {
+        /// Keep syncing (pushing as soon as ops are written, pulling every
+        /// `--every-ms`) until stopped.
+        #[arg(long)]
+        watch: bool,
+        /// In watch mode, how often to look for new ops and changes.
+        #[arg(long, default_value_t = 2_000)]
+        every_ms: u64,
+    },
+    /// The synced tables, one row per line, to compare devices.
+    Replica,
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -226,6 +256,27 @@ async fn run(cli: &Cli, store: &Store) -> Result<()> {
             let session = sign_in(cli, store).await?;
             let recorded = load::record_sales(store, &session, *sales, *lines, *seed).await?;
             writeln!(out, "{recorded} sales recorded")?;
+        }
+        Command::Enrol {
+            hub,
+            username,
+            password,
+            user_pin,
+            name,
+        } => {
+            let enrolled = sync::enrol(store, hub, username, password, user_pin.as_deref(), name.as_deref()).await?;
+            writeln!(out, "{enrolled}")?;
+        }
+        Command::Sync { watch, every_ms } => {
+            let report = sync::sync(store, *watch, std::time::Duration::from_millis(*every_ms)).await?;
+            writeln!(out, "{report}")?;
+        }
+        Command::Replica => {
+            for (table, rows) in store.replica_rows().await? {
+                for row in rows {
+                    writeln!(out, "{table}\t{row}")?;
+                }
+            }
         }
     }
     Ok(())

@@ -81,7 +81,7 @@ fn check_pin_shape(pin: &str) -> Result<()> {
     }
 }
 
-fn hash_pin(pin: &str) -> Result<String> {
+pub(crate) fn hash_pin(pin: &str) -> Result<String> {
     check_pin_shape(pin)?;
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()

@@ -203,14 +203,21 @@ pub async fn run_seed(
             jitter_seed: seed,
         },
     };
+    let started = std::time::Instant::now();
     for index in 0..config.devices {
         world.add_device(index, template, dir).await?;
     }
+    let set_up = started.elapsed();
     for _ in 0..config.events {
         world.event().await?;
     }
+    let faulty = started.elapsed();
     world.quiesce().await?;
+    let quiet = started.elapsed();
     world.check().await?;
+    if std::env::var_os("STOCKROOM_SIM_TIMING").is_some() {
+        eprintln!("seed {seed}: set-up {set_up:?}, faults {faulty:?}, quiet {quiet:?}, checked {:?}", started.elapsed());
+    }
     for device in world.devices.drain(..) {
         if let Some(store) = device.store {
             store.close().await;
@@ -516,7 +523,8 @@ impl World {
         let template_bytes = std::fs::read(&self.devices[0].path).ok();
         drop(template_bytes);
         let clock = Arc::new(ManualClock::new(self.hub_clock_now()));
-        let fresh = open_device(&fresh_path, clock.clone(), 7).await?;
+        let fresh_seed = self.rng.gen();
+        let fresh = open_device(&fresh_path, clock.clone(), fresh_seed).await?;
         let fresh_id = fresh.device_info().await?.device_id;
         let mut fresh_device = Device {
             path: fresh_path,
@@ -530,7 +538,7 @@ impl World {
             },
             location: None,
             device_id: fresh_id,
-            ids_seed: 7,
+            ids_seed: fresh_seed,
         };
         self.enrol(&mut fresh_device).await?;
         let store = fresh_device.store.as_ref().context("fresh device")?;

@@ -150,7 +150,17 @@ impl WriteTx<'_> {
                     winners.push((field.name, value, stamp));
                 }
                 Some(held) => {
-                    let confirmed = better(held.confirmed.clone(), incoming.clone());
+                    let held_own_stamp = held.confirmed.as_ref().is_some_and(|(_, stamp)| {
+                        own_op.is_some() && stamp.device == incoming.1.device && stamp.hlc > incoming.1.hlc
+                    });
+                    let confirmed = if held_own_stamp {
+                        // What was held is this very op's value at the stamp
+                        // it was written with (a new record edited before
+                        // the hub saw it): the hub's stamp replaces it.
+                        incoming.clone()
+                    } else {
+                        better(held.confirmed.clone(), incoming.clone())
+                    };
                     self.keep_confirmed(entity_text, &row_text, field.name, &confirmed)
                         .await?;
                     if incoming.1 > *current {

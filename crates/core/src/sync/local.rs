@@ -261,6 +261,53 @@ impl Store {
         Ok(())
     }
 
+    /// Makes the hub user who enrolled this device a user of this device,
+    /// under the hub's id and role, so the ops they write here are theirs
+    /// on the hub too. A local user of the same name is taken over (their
+    /// earlier rows keep the old id); `pin` sets the PIN for switching users
+    /// at the till.
+    pub async fn adopt_hub_user(
+        &self,
+        user_id: Uuid,
+        username: &str,
+        role: crate::Role,
+        pin: Option<&str>,
+    ) -> Result<()> {
+        let pin_hash = match pin {
+            Some(pin) => Some(crate::auth::hash_pin(pin)?),
+            None => None,
+        };
+        let mut write = self.write_as(Uuid::nil()).await?;
+        sqlx::query("DELETE FROM users WHERE id = ?")
+            .bind(user_id.to_string())
+            .execute(write.conn())
+            .await?;
+        let taken_over = sqlx::query("UPDATE users SET id = ?, role = ?, pin_hash = coalesce(?, pin_hash) WHERE username = ?")
+            .bind(user_id.to_string())
+            .bind(role.as_str())
+            .bind(pin_hash.as_deref())
+            .bind(username)
+            .execute(write.conn())
+            .await?
+            .rows_affected();
+        if taken_over == 0 {
+            let now_ms = write.now_ms();
+            sqlx::query(
+                "INSERT INTO users (id, username, display_name, role, pin_hash, active, created_ms)
+                 VALUES (?, ?, ?, ?, ?, 1, ?)",
+            )
+            .bind(user_id.to_string())
+            .bind(username)
+            .bind(username)
+            .bind(role.as_str())
+            .bind(pin_hash.as_deref())
+            .bind(now_ms as i64)
+            .execute(write.conn())
+            .await?;
+        }
+        write.commit().await
+    }
+
     /// Records why the last attempt failed, for the status line.
     pub async fn record_sync_error(&self, error: &str) -> Result<()> {
         let mut write = self.write_as(Uuid::nil()).await?;

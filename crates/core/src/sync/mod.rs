@@ -12,13 +12,16 @@
 mod engine;
 mod facts;
 mod fields;
+mod http;
 mod local;
 mod plan;
 mod replica;
+pub mod secrets;
 #[cfg(test)]
 mod tests;
 
 pub use engine::{failure_from_answer, run, run_step, HubLink, LinkError, Signal, SyncStatus, IDLE_PULL_EVERY};
+pub use http::{HttpHub, REQUEST_TIMEOUT};
 pub use local::{AppliedPage, SyncNotice, SyncPosition};
 
 pub use plan::{

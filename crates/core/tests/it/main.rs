@@ -14,3 +14,4 @@ mod sales;
 mod shop;
 mod stock;
 mod store;
+mod sync;

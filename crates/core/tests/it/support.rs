@@ -114,3 +114,17 @@ impl TestStore {
 pub fn eur(minor: i64) -> Money {
     Money::new(minor, "EUR".parse().unwrap())
 }
+
+/// Gives this test process its own kernel session keyring (the OS keychain
+/// on Linux), as a desktop login does; a headless container starts without
+/// one. Processes it starts inherit it.
+#[cfg(target_os = "linux")]
+pub fn join_session_keyring() {
+    const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
+    // SAFETY: keyctl(JOIN_SESSION_KEYRING, NULL) takes no pointers we own.
+    let id = unsafe { libc::syscall(libc::SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, std::ptr::null::<libc::c_char>()) };
+    assert!(id >= 0, "joining a session keyring failed: {}", std::io::Error::last_os_error());
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn join_session_keyring() {}

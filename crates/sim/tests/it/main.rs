@@ -27,7 +27,8 @@ fn seeds(default: u64) -> Vec<u64> {
         .and_then(|text| text.parse().ok())
         .unwrap_or(default);
     let mut seeds: Vec<u64> = regressions();
-    seeds.extend(0..count);
+    let repeated: Vec<u64> = seeds.clone();
+    seeds.extend((0..count).filter(|seed| !repeated.contains(seed)));
     seeds
 }
 

@@ -1,0 +1,123 @@
+//! The hub over HTTP: enrolment, push and pull with reqwest, answers read
+//! into protocol types and failures into what the planner understands.
+//! Requests time out, so a dead network is a retry, never a hang.
+
+use std::time::Duration;
+
+use stockroom_protocol::sync::{
+    ApiError, EnrolRequest, EnrolResponse, PullResponse, PushRequest, PushResponse, RawOpEnvelope,
+    PROTOCOL_VERSION_HEADER,
+};
+use stockroom_protocol::PROTOCOL_VERSION;
+use uuid::Uuid;
+
+use super::engine::{failure_from_answer, HubLink, LinkError};
+use super::FailureKind;
+
+/// Longest wait for one answer.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A hub at `base_url` (e.g. `http://10.0.0.2:7700`), with this device's
+/// session token.
+#[derive(Clone)]
+pub struct HttpHub {
+    client: reqwest::Client,
+    base_url: String,
+    token: String,
+}
+
+fn network(err: reqwest::Error) -> LinkError {
+    LinkError {
+        kind: FailureKind::Network,
+        detail: err.to_string(),
+    }
+}
+
+async fn read_answer<T: serde::de::DeserializeOwned>(answer: reqwest::Response) -> Result<T, LinkError> {
+    let status = answer.status().as_u16();
+    let body = answer.bytes().await.map_err(network)?;
+    if (200..300).contains(&status) {
+        return serde_json::from_slice(&body).map_err(|err| LinkError {
+            kind: FailureKind::Server { status },
+            detail: format!("unreadable answer: {err}"),
+        });
+    }
+    let code = serde_json::from_slice::<ApiError>(&body).ok().map(|error| error.code);
+    Err(LinkError {
+        kind: failure_from_answer(status, code.as_deref()),
+        detail: format!("hub answered {status} {}", code.unwrap_or_default()),
+    })
+}
+
+fn client() -> Result<reqwest::Client, LinkError> {
+    reqwest::Client::builder()
+        .timeout(REQUEST_TIMEOUT)
+        .connect_timeout(Duration::from_secs(10))
+        .build()
+        .map_err(network)
+}
+
+impl HttpHub {
+    pub fn new(base_url: &str, token: &str) -> Result<HttpHub, LinkError> {
+        Ok(HttpHub {
+            client: client()?,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            token: token.to_string(),
+        })
+    }
+
+    /// Signs this device in to the hub with a hub user's name and password.
+    pub async fn enrol(
+        base_url: &str,
+        username: &str,
+        password: &str,
+        device_id: Uuid,
+        device_name: Option<&str>,
+    ) -> Result<EnrolResponse, LinkError> {
+        let request = EnrolRequest {
+            protocol_version: PROTOCOL_VERSION,
+            username: username.to_string(),
+            password: password.to_string(),
+            device_id: Some(device_id),
+            device_name: device_name.map(str::to_string),
+        };
+        let answer = client()?
+            .post(format!("{}/v1/enrol", base_url.trim_end_matches('/')))
+            .json(&request)
+            .send()
+            .await
+            .map_err(network)?;
+        read_answer(answer).await
+    }
+}
+
+impl HubLink for HttpHub {
+    async fn push(&self, request: &PushRequest) -> Result<PushResponse, LinkError> {
+        let answer = self
+            .client
+            .post(format!("{}/v1/sync/push", self.base_url))
+            .bearer_auth(&self.token)
+            .json(request)
+            .send()
+            .await
+            .map_err(network)?;
+        read_answer(answer).await
+    }
+
+    async fn pull(&self, since: Option<&str>, limit: u32) -> Result<PullResponse<RawOpEnvelope>, LinkError> {
+        let mut query = vec![("limit", limit.to_string())];
+        if let Some(since) = since {
+            query.push(("since", since.to_string()));
+        }
+        let answer = self
+            .client
+            .get(format!("{}/v1/sync/pull", self.base_url))
+            .bearer_auth(&self.token)
+            .header(PROTOCOL_VERSION_HEADER, PROTOCOL_VERSION.to_string())
+            .query(&query)
+            .send()
+            .await
+            .map_err(network)?;
+        read_answer(answer).await
+    }
+}

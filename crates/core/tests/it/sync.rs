@@ -1,0 +1,204 @@
+//! The device's side of sync without a hub: feed pages built by hand are
+//! applied (field last-writer-wins, own writes held until the hub confirms
+//! them, ledger facts once), a page whose chain does not follow applies
+//! nothing, push answers trim the outbox, a new epoch renumbers it, and the
+//! session token round-trips through the OS keychain.
+
+use stockroom_core::protocol::ops::{Entity, FieldsSet};
+use stockroom_core::protocol::snapshot::{chain_hex, chain_next, GENESIS_CHAIN};
+use stockroom_core::protocol::sync::{
+    FeedChange, FeedEntry, OpOutcome, OpResult, PullResponse, PushResponse, RawOpEnvelope, RejectCode,
+};
+use stockroom_core::protocol::{Hlc, Op, OpEnvelope};
+use stockroom_core::{Money, ProductPatch};
+use uuid::Uuid;
+
+use crate::support::{TestStore, START_MS};
+
+const OTHER_DEVICE: Uuid = Uuid::from_u128(0xd0);
+
+fn remote_fields(entity: Entity, row_id: Uuid, hlc_ms: u64, fields: serde_json::Value) -> RawOpEnvelope {
+    let envelope = OpEnvelope {
+        op_id: Uuid::now_v7(),
+        device_id: OTHER_DEVICE,
+        epoch: 1,
+        seq: 1,
+        hlc: Hlc::new(hlc_ms, 0),
+        user_id: Uuid::from_u128(0xee),
+        type_version: 1,
+        op: Op::FieldsSet(FieldsSet {
+            entity,
+            row_id,
+            fields: fields.as_object().cloned().unwrap_or_default(),
+        }),
+    };
+    RawOpEnvelope::from(&envelope)
+}
+
+/// A page continuing from `after` with these ops, its chain computed.
+fn page(after: u64, start_chain: [u8; 32], ops: Vec<RawOpEnvelope>) -> (PullResponse<RawOpEnvelope>, [u8; 32]) {
+    let mut chain = start_chain;
+    let changes: Vec<FeedEntry<RawOpEnvelope>> = ops
+        .into_iter()
+        .enumerate()
+        .map(|(index, op)| {
+            let entry = FeedEntry {
+                position: after + 1 + index as u64,
+                change: FeedChange::Op(op),
+            };
+            chain = chain_next(&chain, entry.position, &entry.change);
+            entry
+        })
+        .collect();
+    let next = format!("1:{}", after + changes.len() as u64);
+    (
+        PullResponse {
+            changes,
+            next,
+            more: false,
+            hub_time_ms: START_MS,
+            chain: chain_hex(&chain),
+        },
+        chain,
+    )
+}
+
+#[tokio::test]
+async fn remote_fields_win_by_stamp_and_new_records_arrive() {
+    let t = TestStore::new().await;
+    let product = t.product("P-1", 250).await;
+    let created_ms = START_MS;
+    let older = remote_fields(Entity::Product, product, created_ms - 5_000, serde_json::json!({"name": "Old tea"}));
+    let newer = remote_fields(Entity::Product, product, created_ms + 5_000, serde_json::json!({"price_minor": 300}));
+    let fresh_id = Uuid::from_u128(0xabc);
+    let created = remote_fields(
+        Entity::Product,
+        fresh_id,
+        created_ms + 6_000,
+        serde_json::json!({"sku": "P-2", "name": "Coffee", "unit": "pc", "currency": "EUR", "price_minor": 900,
+                           "cost_minor": 0, "tax_rate_bp": 0, "active": true, "brand": null, "category_id": null,
+                           "from_a_newer_build": 1}),
+    );
+    let name_before = t.store.product(product).await.unwrap().name;
+    let (first, _) = page(0, GENESIS_CHAIN, vec![older, newer, created]);
+    let report = t.store.apply_pull(&first).await.unwrap();
+    assert_eq!(report.applied, 3);
+    let tea = t.store.product(product).await.unwrap();
+    assert_eq!(tea.name, name_before, "an older remote name loses to the local one");
+    assert_eq!(tea.price.minor, 300, "a newer remote price wins");
+    let coffee = t.store.product(fresh_id).await.unwrap();
+    assert_eq!((coffee.sku.as_str(), coffee.price.minor), ("P-2", 900));
+    assert_eq!(t.store.sync_position().await.unwrap().pull_cursor.as_deref(), Some("1:3"));
+
+    // Applying the same page again (a retry after a lost answer) changes nothing.
+    let before = t.store.replica_rows().await.unwrap();
+    t.store.apply_pull(&first).await.unwrap_err();
+    assert_eq!(t.store.replica_rows().await.unwrap(), before);
+}
+
+#[tokio::test]
+async fn a_page_that_does_not_follow_the_chain_applies_nothing() {
+    let t = TestStore::new().await;
+    let product = t.product("P-1", 250).await;
+    let op = remote_fields(Entity::Product, product, START_MS + 9_000, serde_json::json!({"name": "Changed"}));
+    let (mut bad, _) = page(0, GENESIS_CHAIN, vec![op]);
+    bad.chain = chain_hex(&[7; 32]);
+    let name_before = t.store.product(product).await.unwrap().name;
+    let err = t.store.apply_pull(&bad).await.unwrap_err();
+    assert_eq!(err.code(), "feed_chain_mismatch");
+    assert_eq!(t.store.product(product).await.unwrap().name, name_before);
+    assert_eq!(t.store.sync_position().await.unwrap().pull_cursor, None);
+}
+
+#[tokio::test]
+async fn an_own_edit_is_held_until_the_hub_confirms_and_a_refusal_reverts_it() {
+    let t = TestStore::new().await;
+    let product = t.product("P-1", 250).await;
+    // Everything so far reached the hub.
+    let next_seq = t.store.device_info().await.unwrap().next_seq;
+    t.store.record_push_result(next_seq - 1, &acked(next_seq - 1, vec![])).await.unwrap();
+
+    t.clock.advance(1_000);
+    let patch = ProductPatch {
+        price: Some(Money::new(275, "EUR".parse().unwrap())),
+        ..ProductPatch::default()
+    };
+    t.store.update_product(&t.owner, product, &patch).await.unwrap();
+    let edit = t.store.outbox_pending(10).await.unwrap().pop().unwrap();
+    // Meanwhile another device set a price, stamped before this edit: it
+    // does not show, but it is what stands if the hub refuses the edit.
+    let remote = remote_fields(Entity::Product, product, START_MS + 500, serde_json::json!({"price_minor": 260}));
+    let (first, _) = page(0, GENESIS_CHAIN, vec![remote]);
+    t.store.apply_pull(&first).await.unwrap();
+    assert_eq!(t.store.product(product).await.unwrap().price.minor, 275);
+
+    let refusal = acked(
+        edit.seq,
+        vec![OpResult {
+            seq: edit.seq,
+            op_id: edit.op_id,
+            outcome: OpOutcome::Rejected {
+                code: RejectCode::RoleNotAllowed,
+            },
+        }],
+    );
+    t.store.record_push_result(edit.seq, &refusal).await.unwrap();
+    assert_eq!(t.store.product(product).await.unwrap().price.minor, 260);
+    assert_eq!(t.store.outbox_len().await.unwrap(), 0);
+    let notices = t.store.sync_notices(10).await.unwrap();
+    assert_eq!(notices.len(), 1);
+    assert_eq!((notices[0].kind.as_str(), notices[0].code.as_str()), ("rejected", "role_not_allowed"));
+}
+
+#[tokio::test]
+async fn acknowledgements_never_drop_more_than_was_sent_and_a_new_epoch_renumbers() {
+    let t = TestStore::new().await;
+    // The first owner's op reached the hub already.
+    t.store.record_push_result(1, &acked(1, vec![])).await.unwrap();
+    for n in 0..5 {
+        t.product(&format!("P-{n}"), 100).await;
+    }
+    let waiting = t.store.outbox_pending(100).await.unwrap();
+    assert_eq!(waiting.len(), 5);
+    // The hub claims more than was sent: only what was sent leaves.
+    t.store.record_push_result(3, &acked(9, vec![])).await.unwrap();
+    assert_eq!(t.store.outbox_len().await.unwrap(), 3);
+
+    let device = t.store.device_info().await.unwrap();
+    t.store
+        .record_enrolment("http://hub", Uuid::from_u128(1), device.device_id, 2, START_MS)
+        .await
+        .unwrap();
+    let renumbered = t.store.outbox_pending(100).await.unwrap();
+    assert_eq!(renumbered.iter().map(|op| op.seq).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(
+        renumbered.iter().map(|op| op.op_id).collect::<Vec<_>>(),
+        waiting[2..].iter().map(|op| op.op_id).collect::<Vec<_>>()
+    );
+    let state = t.store.sync_state().await.unwrap();
+    assert_eq!((state.acked_through_seq, state.next_local_seq), (0, 4));
+    assert_eq!(t.store.device_info().await.unwrap().epoch, 2);
+}
+
+#[test]
+fn the_session_token_round_trips_through_the_keychain() {
+    use stockroom_core::sync::secrets;
+    crate::support::join_session_keyring();
+    let device = Uuid::now_v7();
+    assert_eq!(secrets::load_token(device).unwrap_err().code(), "not_enrolled");
+    secrets::save_token(device, "token-1").unwrap();
+    assert_eq!(secrets::load_token(device).unwrap(), "token-1");
+    secrets::save_token(device, "token-2").unwrap();
+    assert_eq!(secrets::load_token(device).unwrap(), "token-2");
+    secrets::forget_token(device).unwrap();
+    assert_eq!(secrets::load_token(device).unwrap_err().code(), "not_enrolled");
+}
+
+fn acked(through: u64, results: Vec<OpResult>) -> PushResponse {
+    PushResponse {
+        acked_through_seq: through,
+        results,
+        stopped: None,
+        hub_time_ms: START_MS,
+    }
+}
