@@ -20,12 +20,23 @@ pub const MIN_SCHEMA_VERSION: u32 = 1;
 /// Header carrying the protocol version on requests without a JSON body.
 pub const PROTOCOL_VERSION_HEADER: &str = "stockroom-protocol-version";
 
-/// `POST /v1/enrol`: a user signs a device in to the hub.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// `POST /v1/enrol`: a user signs a device in to the hub, with their
+/// username and password or with a one-time enrolment code a manager made
+/// for them (`POST /v1/enrol/codes`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrolRequest {
     pub protocol_version: u32,
+    /// Required with a password; with a code it may be left empty, and if
+    /// given must name the code's user.
+    #[serde(default)]
     pub username: String,
+    /// Empty when enrolling with a code.
+    #[serde(default)]
     pub password: String,
+    /// A one-time code in place of the password (case, spaces and dashes
+    /// ignored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrolment_code: Option<String>,
     /// The device's own id, when it has one. A device the hub already knows
     /// takes a new epoch; an unknown id is registered as given; none gets a
     /// new id from the hub.
@@ -48,6 +59,27 @@ pub struct EnrolResponse {
     pub user_id: Uuid,
     pub role: String,
     pub hub_time_ms: u64,
+}
+
+/// `POST /v1/enrol/codes`: a manager or owner makes a one-time enrolment
+/// code for a user of their tenant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolCodeRequest {
+    pub username: String,
+    /// How long the code stays valid; the hub's default (15 minutes) if not
+    /// given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl_secs: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolCodeResponse {
+    /// Shown once; the hub keeps only its SHA-256. Usable once.
+    pub code: String,
+    pub user_id: Uuid,
+    pub username: String,
+    /// Hub time (Unix milliseconds) after which the code is refused.
+    pub expires_ms: u64,
 }
 
 /// `POST /v1/sync/push`: ops from the device's outbox, from `acked + 1` on.

@@ -49,6 +49,9 @@ struct ServeArgs {
     /// (milliseconds) and the feed has moved since.
     #[arg(long, env = "STOCKROOM_SNAPSHOT_MAX_AGE_MS", default_value_t = HubConfig::default().snapshot_max_age_ms)]
     snapshot_max_age_ms: u64,
+    /// Largest blob (photo, thumbnail) accepted, in bytes.
+    #[arg(long, env = "STOCKROOM_MAX_BLOB_BYTES", default_value_t = HubConfig::default().max_blob_bytes)]
+    max_blob_bytes: usize,
     /// On first run: the owner to create if this username does not exist yet,
     /// with the password from STOCKROOM_BOOTSTRAP_PASSWORD.
     #[arg(long, env = "STOCKROOM_BOOTSTRAP_USERNAME")]
@@ -94,14 +97,13 @@ async fn serve(store: Arc<dyn HubStore>, args: ServeArgs) -> Result<()> {
         bootstrap_owner(&*store, &args.bootstrap_tenant, &username).await?;
     }
     let state = AppState {
-        store,
         config: HubConfig {
             max_body_bytes: args.max_body_bytes,
             snapshot_max_age_ms: args.snapshot_max_age_ms,
+            max_blob_bytes: args.max_blob_bytes,
             ..HubConfig::default()
         },
-        clock: Arc::new(SystemClock),
-        snapshots: Arc::default(),
+        ..AppState::new(store)
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

@@ -1,11 +1,13 @@
-//! What every request handler shares: the store, the limits, and the clock
-//! (passed in, so tests control hub time).
+//! What every request handler shares: the store, the limits, the clock
+//! (passed in, so tests control hub time), the live feed heads and metrics.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::snapshot::SnapshotCache;
+use crate::live::LiveFeed;
+use crate::metrics::Metrics;
 use crate::store::HubStore;
 
 /// Wall-clock time in Unix milliseconds.
@@ -66,6 +68,9 @@ pub struct HubConfig {
     /// A tenant's cached snapshot is rebuilt only once it is older than this
     /// and the feed has moved since.
     pub snapshot_max_age_ms: u64,
+    /// Largest blob accepted by `PUT /v1/blobs/{sha256}`; bigger ones get
+    /// 413 `blob_too_large`.
+    pub max_blob_bytes: usize,
 }
 
 impl Default for HubConfig {
@@ -77,6 +82,7 @@ impl Default for HubConfig {
             max_pull_limit: 1000,
             max_future_ms: 10 * 60 * 1000,
             snapshot_max_age_ms: 30_000,
+            max_blob_bytes: 8 * 1024 * 1024,
         }
     }
 }
@@ -89,16 +95,22 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The latest snapshot of each tenant, shared by every request.
     pub snapshots: Arc<SnapshotCache>,
+    /// Feed heads for the live sockets of this instance.
+    pub live: LiveFeed,
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
-    /// A hub on the system clock with default limits.
+    /// A hub on the system clock with default limits. Other settings:
+    /// `AppState { config, clock, ..AppState::new(store) }`.
     pub fn new(store: Arc<dyn HubStore>) -> Self {
         AppState {
             store,
             config: HubConfig::default(),
             clock: Arc::new(SystemClock),
             snapshots: Arc::default(),
+            live: LiveFeed::new(),
+            metrics: Arc::new(Metrics::new()),
         }
     }
 }

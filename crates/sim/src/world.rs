@@ -149,10 +149,9 @@ pub async fn run_seed(
     let mut rng = StdRng::seed_from_u64(seed);
     let hub_clock = Arc::new(stockroom_server::ManualClock::new(START_MS));
     let state = AppState {
-        store: hub.store.clone(),
         config: HubConfig::default(),
         clock: hub_clock.clone(),
-        snapshots: Arc::default(),
+        ..AppState::new(hub.store.clone())
     };
     let network = Arc::new(Network {
         router: stockroom_server::router(state),

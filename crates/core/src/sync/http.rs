@@ -80,6 +80,7 @@ impl HttpHub {
             password: password.to_string(),
             device_id: Some(device_id),
             device_name: device_name.map(str::to_string),
+            enrolment_code: None,
         };
         let answer = client()?
             .post(format!("{}/v1/enrol", base_url.trim_end_matches('/')))

@@ -13,6 +13,7 @@ fn config() -> SyncConfig {
         backoff_base_ms: 1_000,
         backoff_cap_ms: 60_000,
         jitter_seed: 7,
+        snapshot_first: false,
     }
 }
 

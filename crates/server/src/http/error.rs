@@ -60,6 +60,28 @@ pub enum AppError {
     HubTooOld { protocol: u32, max_protocol: u32 },
     #[error("invalid {field}: {problem}")]
     Invalid { field: &'static str, problem: String },
+    #[error("the blob's name must be its SHA-256 as 64 lower-case hex digits")]
+    BadBlobHash,
+    #[error("the body's SHA-256 is not the one in the path")]
+    BlobHashMismatch,
+    #[error("the blob is larger than {max_bytes} bytes")]
+    BlobTooLarge { max_bytes: usize },
+    #[error("no such blob")]
+    BlobNotFound,
+    #[error("this route is a WebSocket: send an upgrade request")]
+    WebSocketRequired,
+    #[error("the enrolling user's role may not do this")]
+    RoleNotAllowed,
+    #[error("no such user in this tenant")]
+    UnknownUser,
+    #[error("the user is deactivated")]
+    UserInactive,
+    #[error("no such enrolment code: ask for a new one")]
+    EnrolCodeUnknown,
+    #[error("the enrolment code was used already: ask for a new one")]
+    EnrolCodeUsed,
+    #[error("the enrolment code expired: ask for a new one")]
+    EnrolCodeExpired,
     #[error("no such route")]
     NotFound,
     #[error("method not allowed on this route")]
@@ -77,16 +99,24 @@ impl AppError {
             | AppError::UnreadableBody
             | AppError::BadQuery { .. }
             | AppError::BadCursor
-            | AppError::HubTooOld { .. } => StatusCode::BAD_REQUEST,
+            | AppError::HubTooOld { .. }
+            | AppError::BadBlobHash
+            | AppError::BlobHashMismatch
+            | AppError::WebSocketRequired => StatusCode::BAD_REQUEST,
             AppError::InvalidBody { .. }
             | AppError::BatchTooLarge { .. }
             | AppError::EnvelopeMismatch { .. }
-            | AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            | AppError::Invalid { .. }
+            | AppError::UserInactive => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::Unauthenticated | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
-            AppError::DeviceMismatch | AppError::WrongTenant { .. } => StatusCode::FORBIDDEN,
-            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::BodyTooLarge | AppError::BlobTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Unauthenticated
+            | AppError::BadCredentials
+            | AppError::EnrolCodeUnknown
+            | AppError::EnrolCodeUsed
+            | AppError::EnrolCodeExpired => StatusCode::UNAUTHORIZED,
+            AppError::DeviceMismatch | AppError::WrongTenant { .. } | AppError::RoleNotAllowed => StatusCode::FORBIDDEN,
+            AppError::NotFound | AppError::BlobNotFound | AppError::UnknownUser => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::CursorAhead | AppError::StaleEpoch { .. } | AppError::DivergentOutbox { .. } => {
                 StatusCode::CONFLICT
@@ -119,6 +149,17 @@ impl AppError {
             AppError::AppTooOld { .. } => "app_too_old",
             AppError::HubTooOld { .. } => "hub_too_old",
             AppError::Invalid { .. } => "invalid_input",
+            AppError::BadBlobHash => "bad_blob_hash",
+            AppError::BlobHashMismatch => "blob_hash_mismatch",
+            AppError::BlobTooLarge { .. } => "blob_too_large",
+            AppError::BlobNotFound => "blob_not_found",
+            AppError::WebSocketRequired => "websocket_required",
+            AppError::RoleNotAllowed => "role_not_allowed",
+            AppError::UnknownUser => "unknown_user",
+            AppError::UserInactive => "user_inactive",
+            AppError::EnrolCodeUnknown => "enrolment_code_unknown",
+            AppError::EnrolCodeUsed => "enrolment_code_used",
+            AppError::EnrolCodeExpired => "enrolment_code_expired",
             AppError::NotFound => "not_found",
             AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Unavailable(_) => "unavailable",

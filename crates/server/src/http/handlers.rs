@@ -6,17 +6,19 @@ use axum::http::HeaderMap;
 use serde::Deserialize;
 use stockroom_protocol::snapshot::chain_hex;
 use stockroom_protocol::sync::{
-    EnrolRequest, EnrolResponse, PullResponse, PushRequest, PushResponse, RawOpEnvelope, MIN_PROTOCOL_VERSION,
-    MIN_SCHEMA_VERSION, PROTOCOL_VERSION_HEADER,
+    EnrolRequest, EnrolResponse, OpOutcome, PullResponse, PushRequest, PushResponse, RawOpEnvelope,
+    MIN_PROTOCOL_VERSION, MIN_SCHEMA_VERSION, PROTOCOL_VERSION_HEADER,
 };
 use stockroom_protocol::PROTOCOL_VERSION;
 use uuid::Uuid;
 
+use super::enrol_codes::{self, EnrollingUser};
 use super::error::AppError;
 use super::extract::{AppJson, AppQuery, AuthDevice};
 use crate::accounts;
 use crate::cursor;
 use crate::error::HubError;
+use crate::live;
 use crate::state::AppState;
 use crate::store::{Enrolment, PushRules};
 
@@ -92,10 +94,18 @@ pub async fn enrol(
             });
         }
     }
-    let user = accounts::sign_in(&*state.store, &request.username, &request.password)
-        .await?
-        .ok_or(AppError::BadCredentials)?;
     let device_id = request.device_id.unwrap_or_else(Uuid::now_v7);
+    let user = match &request.enrolment_code {
+        Some(code) => enrol_codes::take(&state, code, &request.username, device_id).await?,
+        None => accounts::sign_in(&*state.store, &request.username, &request.password)
+            .await?
+            .map(|user| EnrollingUser {
+                id: user.id,
+                tenant_id: user.tenant_id,
+                role: user.role,
+            })
+            .ok_or(AppError::BadCredentials)?,
+    };
     let (session_token, token_hash) = accounts::new_session_token();
     let enrolment = Enrolment {
         tenant_id: user.tenant_id,
@@ -153,6 +163,15 @@ pub async fn push(
         max_future_ms: state.config.max_future_ms,
     };
     let report = state.store.push(&auth, &request.ops, rules).await?;
+    state.metrics.push_results(&report.results);
+    // Committed: poke the tenant's live sockets, here and on every instance.
+    if report
+        .results
+        .iter()
+        .any(|result| matches!(result.outcome, OpOutcome::Applied { .. }))
+    {
+        live::feed_moved(state.store.clone(), state.live.clone(), auth.tenant_id);
+    }
     tracing::debug!(
         device_id = %auth.device_id,
         epoch = auth.epoch,
@@ -196,6 +215,7 @@ pub async fn pull(
     }
     let more = page.entries.len() > limit as usize;
     page.entries.truncate(limit as usize);
+    state.metrics.pull_served(page.entries.len());
     let next = page.entries.last().map_or(after, |entry| entry.position);
     // The chain at `next`: after the page's last entry, or where it started.
     let chain = match page.entries.len() {

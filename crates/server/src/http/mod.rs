@@ -8,7 +8,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{middleware, Json, Router};
 use stockroom_protocol::sync::ApiError;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -17,10 +17,14 @@ use tower_http::trace::TraceLayer;
 use crate::error::HubError;
 use crate::state::AppState;
 
+mod blobs;
+mod enrol_codes;
 pub mod error;
 mod extract;
 mod handlers;
 mod snapshot;
+mod live;
+mod observe;
 
 pub use error::AppError;
 
@@ -34,9 +38,15 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/sync/push", post(handlers::push))
         .route("/v1/sync/pull", get(handlers::pull))
         .route("/v1/sync/snapshot", get(snapshot::snapshot))
+        .route("/v1/sync/live", get(live::live))
+        .route("/v1/blobs/{sha256}", get(blobs::get_blob).put(blobs::put_blob))
+        .route("/v1/enrol/codes", post(enrol_codes::create_code))
+        .route("/v1/openapi.json", get(observe::openapi_document))
+        .route("/metrics", get(observe::metrics))
         .fallback(|| async { AppError::NotFound })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(middleware::from_fn_with_state(state.clone(), observe::track))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -52,9 +62,16 @@ pub async fn run(
     if let Ok(address) = listener.local_addr() {
         tracing::info!(%address, backend = ?state.store.backend(), "hub listening");
     }
-    axum::serve(listener, router(state))
+    // On PostgreSQL, pokes from every instance's pushes reach this one's
+    // live sockets through the store's LISTEN task.
+    let relay = crate::live::spawn_relay(state.store.clone(), state.live.clone());
+    let served = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
-        .await?;
+        .await;
+    if let Some(relay) = relay {
+        relay.abort();
+    }
+    served?;
     Ok(())
 }
 

@@ -8,6 +8,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use stockroom_protocol::sync::{BatchStop, FeedEntry, OpResult, RawOpEnvelope};
+use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use crate::error::HubError;
@@ -73,6 +74,89 @@ pub trait HubStore: Send + Sync + 'static {
 
     /// Closes the connections.
     fn close(&self) -> StoreFuture<'_, ()>;
+
+    // The live channel, blobs and enrolment codes.
+
+    /// Reads the tenant's feed head and, on PostgreSQL, tells every hub
+    /// instance on the database (`NOTIFY`); on SQLite it only reads it.
+    fn publish_feed_head(&self, tenant_id: Uuid) -> StoreFuture<'_, u64>;
+
+    /// Heads published by any instance on this database, as they arrive
+    /// (PostgreSQL `LISTEN`, reconnecting by itself); `None` on SQLite, whose
+    /// one process is the whole hub. Dropping the receiver stops listening.
+    fn listen_feed_heads(&self) -> Option<mpsc::Receiver<HeadNews>>;
+
+    /// Stores a blob unless the tenant has it already; `true` if it is new.
+    fn put_blob<'a>(&'a self, blob: &'a NewBlob) -> StoreFuture<'a, bool>;
+
+    /// The tenant's blob with this SHA-256, if it has one.
+    fn blob(&self, tenant_id: Uuid, sha256: [u8; 32]) -> StoreFuture<'_, Option<Vec<u8>>>;
+
+    /// Stores a new enrolment code (its hash).
+    fn create_enrol_code<'a>(&'a self, code: &'a NewEnrolCode) -> StoreFuture<'a, ()>;
+
+    /// Takes the code with this hash for an enrolment, atomically: at most
+    /// one caller ever gets `Taken` for a code. A given `username` must name
+    /// the code's user (else `Unknown`, and the code stays usable).
+    fn take_enrol_code<'a>(&'a self, take: &'a TakeEnrolCode) -> StoreFuture<'a, TakenCode>;
+}
+
+/// News from the database about feed heads (see `crate::live`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeadNews {
+    /// Some instance published this head for the tenant.
+    Head { tenant_id: Uuid, head: u64 },
+    /// Listening (again, after a lost connection): announcements may have
+    /// been missed, so heads should be read afresh.
+    Listening,
+}
+
+/// A blob whose hash the caller has checked.
+#[derive(Clone, Debug)]
+pub struct NewBlob {
+    pub tenant_id: Uuid,
+    pub sha256: [u8; 32],
+    pub content: Vec<u8>,
+    pub now_ms: u64,
+}
+
+/// An enrolment code to store; only the code's SHA-256 is kept.
+#[derive(Clone, Debug)]
+pub struct NewEnrolCode {
+    pub code_hash: [u8; 32],
+    pub tenant_id: Uuid,
+    pub user_id: Uuid,
+    pub created_by: Uuid,
+    pub created_device: Uuid,
+    pub created_ms: u64,
+    pub expires_ms: u64,
+}
+
+/// An enrolment asking to use a code.
+#[derive(Clone, Debug)]
+pub struct TakeEnrolCode {
+    pub code_hash: [u8; 32],
+    /// The username the device gave, if any.
+    pub username: Option<String>,
+    pub device_id: Uuid,
+    pub now_ms: u64,
+}
+
+/// What became of a code at enrolment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TakenCode {
+    /// Valid, now used: the device enrols as this user.
+    Taken {
+        tenant_id: Uuid,
+        user_id: Uuid,
+        role: Role,
+    },
+    /// No such code (or not the given username's).
+    Unknown,
+    Used,
+    Expired,
+    /// The code's user was deactivated; the code is left unused.
+    UserInactive,
 }
 
 /// The two backends.

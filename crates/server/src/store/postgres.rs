@@ -27,6 +27,10 @@ use crate::snapshot::SnapshotWriter;
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/hub/postgres");
 
 mod snapshot;
+// Blobs, enrolment codes and feed-head notifications, beside this file.
+mod blobs;
+mod enrol_codes;
+mod feed_notify;
 
 /// A hub on PostgreSQL.
 pub struct PostgresStore {
@@ -316,6 +320,30 @@ impl HubStore for PostgresStore {
             self.pool.close().await;
             Ok(())
         })
+    }
+
+    fn publish_feed_head(&self, tenant_id: Uuid) -> StoreFuture<'_, u64> {
+        Box::pin(self.publish_feed_head_inner(tenant_id))
+    }
+
+    fn listen_feed_heads(&self) -> Option<tokio::sync::mpsc::Receiver<super::HeadNews>> {
+        Some(self.listen_feed_heads_inner())
+    }
+
+    fn put_blob<'a>(&'a self, blob: &'a super::NewBlob) -> StoreFuture<'a, bool> {
+        Box::pin(self.put_blob_inner(blob))
+    }
+
+    fn blob(&self, tenant_id: Uuid, sha256: [u8; 32]) -> StoreFuture<'_, Option<Vec<u8>>> {
+        Box::pin(self.blob_inner(tenant_id, sha256))
+    }
+
+    fn create_enrol_code<'a>(&'a self, code: &'a super::NewEnrolCode) -> StoreFuture<'a, ()> {
+        Box::pin(self.create_enrol_code_inner(code))
+    }
+
+    fn take_enrol_code<'a>(&'a self, take: &'a super::TakeEnrolCode) -> StoreFuture<'a, super::TakenCode> {
+        Box::pin(self.take_enrol_code_inner(take))
     }
 }
 

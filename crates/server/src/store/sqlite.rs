@@ -29,6 +29,10 @@ use crate::snapshot::SnapshotWriter;
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/hub/sqlite");
 
 mod snapshot;
+// Blobs, enrolment codes and the feed head, beside this file.
+mod blobs;
+mod enrol_codes;
+mod feed_head;
 
 /// A hub on one SQLite file.
 pub struct SqliteStore {
@@ -339,6 +343,31 @@ impl HubStore for SqliteStore {
             self.writer.close().await;
             Ok(())
         })
+    }
+
+    fn publish_feed_head(&self, tenant_id: Uuid) -> StoreFuture<'_, u64> {
+        // One process is the whole hub: reading the head is all there is.
+        Box::pin(self.feed_head_inner(tenant_id))
+    }
+
+    fn listen_feed_heads(&self) -> Option<tokio::sync::mpsc::Receiver<super::HeadNews>> {
+        None
+    }
+
+    fn put_blob<'a>(&'a self, blob: &'a super::NewBlob) -> StoreFuture<'a, bool> {
+        Box::pin(self.put_blob_inner(blob))
+    }
+
+    fn blob(&self, tenant_id: Uuid, sha256: [u8; 32]) -> StoreFuture<'_, Option<Vec<u8>>> {
+        Box::pin(self.blob_inner(tenant_id, sha256))
+    }
+
+    fn create_enrol_code<'a>(&'a self, code: &'a super::NewEnrolCode) -> StoreFuture<'a, ()> {
+        Box::pin(self.create_enrol_code_inner(code))
+    }
+
+    fn take_enrol_code<'a>(&'a self, take: &'a super::TakeEnrolCode) -> StoreFuture<'a, super::TakenCode> {
+        Box::pin(self.take_enrol_code_inner(take))
     }
 }
 

@@ -4,8 +4,12 @@
 
 mod support;
 
+mod blobs;
 mod enrol;
+mod enrol_codes;
 mod http;
+mod live;
+mod observe;
 mod pull;
 mod push;
 mod push_batch;

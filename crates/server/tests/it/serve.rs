@@ -29,6 +29,7 @@ async fn a_device_enrols_pushes_and_pulls_over_tcp(hub: TestHub) {
             password: PASSWORD.into(),
             device_id: None,
             device_name: Some("van 7".into()),
+            enrolment_code: None,
         })
         .send()
         .await

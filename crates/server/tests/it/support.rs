@@ -72,6 +72,8 @@ pub struct TestHub {
     pub state: AppState,
     pub app: Router,
     pub clock: Arc<ManualClock>,
+    /// The database URL, for a second hub instance on the same database.
+    pub url: String,
     database: Database,
 }
 
@@ -127,18 +129,18 @@ impl TestHub {
         };
         let clock = Arc::new(ManualClock::new(START_MS));
         let state = AppState {
-            store,
             config: HubConfig {
                 max_body_bytes: MAX_BODY_BYTES,
                 ..HubConfig::default()
             },
             clock: clock.clone(),
-            snapshots: Arc::default(),
+            ..AppState::new(store)
         };
         TestHub {
             app: stockroom_server::router(state.clone()),
             state,
             clock,
+            url,
             database,
         }
     }
@@ -296,6 +298,15 @@ impl TestHub {
         .unwrap_or_else(|error| panic!("{sql}: {error}"))
     }
 
+    /// A sample of the hub's metrics, by its name and labels as exposed
+    /// (`stockroom_hub_push_ops_total{outcome="applied"}`), if it is there.
+    pub fn metric(&self, sample: &str) -> Option<f64> {
+        self.state.metrics.render().lines().find_map(|line| {
+            let (name, value) = line.rsplit_once(' ')?;
+            (name == sample).then(|| value.parse().ok()).flatten()
+        })
+    }
+
     /// A number read straight from the database (same SQL on both backends).
     pub async fn count(&self, sql: &str) -> i64 {
         match &self.database {
@@ -303,6 +314,48 @@ impl TestHub {
             Database::Sqlite { probe, .. } => sqlx::query_scalar(sql).fetch_one(probe).await,
         }
         .unwrap_or_else(|error| panic!("{sql}: {error}"))
+    }
+}
+
+/// A hub served by `run` on a port-0 listener, until stopped or dropped.
+pub struct Served {
+    pub address: std::net::SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<Result<(), stockroom_server::HubError>>,
+}
+
+impl Served {
+    /// Binds 127.0.0.1:0 and serves `state` there; connections are accepted
+    /// as soon as this returns.
+    pub async fn start(state: AppState) -> Served {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
+        let address = listener.local_addr().expect("local address");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(stockroom_server::run(listener, state, async {
+            stopped.await.ok();
+        }));
+        Served {
+            address,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    pub fn http(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
+
+    pub fn ws(&self, path: &str) -> String {
+        format!("ws://{}{path}", self.address)
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.task.abort();
     }
 }
 

@@ -14,14 +14,6 @@ use crate::snapshot::SnapshotWriter;
 use crate::store::rows::to_i64;
 
 impl PostgresStore {
-    pub(super) async fn feed_head_inner(&self, tenant_id: Uuid) -> Result<u64, HubError> {
-        let head: Option<i64> = sqlx::query_scalar("SELECT feed_head FROM tenants WHERE id = $1")
-            .bind(tenant_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(head.unwrap_or(0) as u64)
-    }
-
     pub(super) async fn write_snapshot_inner(&self, tenant_id: Uuid, out: &mut SnapshotWriter) -> Result<(), HubError> {
         let mut tx = self
             .pool

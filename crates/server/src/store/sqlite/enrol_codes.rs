@@ -1,0 +1,91 @@
+//! One-time enrolment codes on SQLite. Taking a code runs in a `BEGIN
+//! IMMEDIATE` transaction on the one writer, so of two enrolments racing
+//! for one code only one wins.
+
+use super::{parse_uuid, role_of, SqliteStore};
+use crate::error::HubError;
+use crate::store::rows::to_i64;
+use crate::store::{NewEnrolCode, TakeEnrolCode, TakenCode};
+
+/// A code and its user, as read when taking it.
+#[derive(sqlx::FromRow)]
+struct CodeRow {
+    tenant_id: String,
+    user_id: String,
+    expires_ms: i64,
+    used_ms: Option<i64>,
+    username: String,
+    role: String,
+    active: bool,
+}
+
+impl SqliteStore {
+    pub(super) async fn create_enrol_code_inner(&self, code: &NewEnrolCode) -> Result<(), HubError> {
+        sqlx::query(
+            "INSERT INTO enrol_codes (code_hash, tenant_id, user_id, created_by, created_device, created_ms, expires_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&code.code_hash[..])
+        .bind(code.tenant_id.to_string())
+        .bind(code.user_id.to_string())
+        .bind(code.created_by.to_string())
+        .bind(code.created_device.to_string())
+        .bind(to_i64(code.created_ms, "time")?)
+        .bind(to_i64(code.expires_ms, "time")?)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    pub(super) async fn take_enrol_code_inner(&self, take: &TakeEnrolCode) -> Result<TakenCode, HubError> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let row: Option<CodeRow> = sqlx::query_as(
+            "SELECT c.tenant_id, c.user_id, c.expires_ms, c.used_ms, u.username, u.role, u.active
+             FROM enrol_codes c JOIN users u ON u.id = c.user_id
+             WHERE c.code_hash = $1",
+        )
+        .bind(&take.code_hash[..])
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(CodeRow {
+            tenant_id,
+            user_id,
+            expires_ms,
+            used_ms,
+            username,
+            role,
+            active,
+        }) = row
+        else {
+            return Ok(TakenCode::Unknown);
+        };
+        let now_ms = to_i64(take.now_ms, "time")?;
+        let named_other = take
+            .username
+            .as_deref()
+            .is_some_and(|given| given.to_lowercase() != username.to_lowercase());
+        let taken = if named_other {
+            TakenCode::Unknown
+        } else if used_ms.is_some() {
+            TakenCode::Used
+        } else if now_ms >= expires_ms {
+            TakenCode::Expired
+        } else if !active {
+            TakenCode::UserInactive
+        } else {
+            sqlx::query("UPDATE enrol_codes SET used_ms = $2, used_device = $3 WHERE code_hash = $1")
+                .bind(&take.code_hash[..])
+                .bind(now_ms)
+                .bind(take.device_id.to_string())
+                .execute(&mut *tx)
+                .await?;
+            TakenCode::Taken {
+                tenant_id: parse_uuid(&tenant_id)?,
+                user_id: parse_uuid(&user_id)?,
+                role: role_of(&role)?,
+            }
+        };
+        tx.commit().await?;
+        Ok(taken)
+    }
+}
