@@ -5,9 +5,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::snapshot::SnapshotCache;
 use crate::live::LiveFeed;
 use crate::metrics::Metrics;
+use crate::snapshot::SnapshotCache;
 use crate::store::HubStore;
 
 /// Wall-clock time in Unix milliseconds.

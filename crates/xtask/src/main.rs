@@ -29,6 +29,11 @@ fn main() -> Result<()> {
                 ],
             )?;
             tidy(&root)?;
+            // The sync simulation covers this many seeds in CI (a plain
+            // `cargo test` runs a couple of hundred), unless set already.
+            if std::env::var_os("STOCKROOM_SIM_SEEDS").is_none() {
+                std::env::set_var("STOCKROOM_SIM_SEEDS", CI_SIM_SEEDS);
+            }
             run(
                 &root,
                 "cargo",
@@ -42,6 +47,10 @@ fn main() -> Result<()> {
         _ => bail!("usage: cargo xtask <ci|tidy>"),
     }
 }
+
+/// Seeds of the sync simulation in a CI run (on the SQLite hub; the
+/// PostgreSQL hub runs a tenth as many).
+const CI_SIM_SEEDS: &str = "10000";
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -22,9 +22,9 @@ mod enrol_codes;
 pub mod error;
 mod extract;
 mod handlers;
-mod snapshot;
 mod live;
 mod observe;
+mod snapshot;
 
 pub use error::AppError;
 
