@@ -490,6 +490,17 @@ impl WriteTx<'_> {
         Ok(())
     }
 
+    /// This write's clock so far.
+    pub(crate) fn last_hlc(&self) -> Hlc {
+        self.last_hlc
+    }
+
+    /// Puts this write's clock back (the statements that moved it were
+    /// rolled back).
+    pub(crate) fn reset_last_hlc(&mut self, hlc: Hlc) {
+        self.last_hlc = hlc;
+    }
+
     /// Moves this device's clock past a stamp seen in the feed, so its next
     /// stamps sort after everything it has applied.
     pub(crate) fn observe(&mut self, remote: Hlc) {

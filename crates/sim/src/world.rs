@@ -204,6 +204,7 @@ pub async fn run_seed(
             backoff_cap_ms: 20_000,
             jitter_seed: seed,
             snapshot_first: true,
+            idle_pull_ms: 30_000,
         },
     };
     let started = std::time::Instant::now();
@@ -217,7 +218,7 @@ pub async fn run_seed(
     let faulty = started.elapsed();
     world.quiesce().await?;
     let quiet = started.elapsed();
-    world.check().await?;
+    world.check(seed.is_multiple_of(8)).await?;
     if std::env::var_os("STOCKROOM_SIM_TIMING").is_some() {
         eprintln!(
             "seed {seed}: set-up {set_up:?}, faults {faulty:?}, quiet {quiet:?}, checked {:?}",
@@ -574,33 +575,76 @@ impl World {
     }
 
     /// The invariants, against a device built fresh from the hub's feed.
-    async fn check(&mut self) -> anyhow::Result<()> {
-        let mut fresh_device = self.new_device("fresh.db").await?;
-        self.enrol(&mut fresh_device).await?;
-        let store = fresh_device.store.as_ref().context("fresh device")?;
-        let mut state = on_poke(store.sync_state().await?);
-        let mut feed_ops: Vec<Uuid> = Vec::new();
-        loop {
-            match next_step(&state, store_clock(&fresh_device.clock), &self.sync_config) {
-                Step::Pull { since, limit } => {
-                    use stockroom_core::sync::HubLink as _;
-                    let page = fresh_device
-                        .link
-                        .pull(since.as_deref(), limit)
-                        .await
-                        .map_err(|err| anyhow::anyhow!("fresh pull failed: {}", err.detail))?;
-                    for entry in &page.changes {
-                        if let stockroom_protocol::sync::FeedChange::Op(op) = &entry.change {
-                            feed_ops.push(op.op_id);
-                        }
+    /// The hub's whole feed, pulled page by page as a device would; with
+    /// `replay`, also applied to a device that had nothing (the feed replay
+    /// must equal the snapshot).
+    async fn pull_feed(&mut self, replay: bool) -> anyhow::Result<(Vec<Uuid>, Option<Device>)> {
+        use stockroom_core::sync::HubLink as _;
+        if !replay {
+            // Only the feed is needed: a hub session without a device store.
+            let (token, token_hash) = stockroom_server::accounts::new_session_token();
+            self.hub
+                .enrol_device(&Enrolment {
+                    tenant_id: self.tenant_id,
+                    user_id: self.owner_id,
+                    device_id: Uuid::from_u128(self.rng.gen()),
+                    device_name: Some("checker".into()),
+                    token_hash,
+                    now_ms: self.hub_clock_now(),
+                })
+                .await?;
+            let link = SimLink {
+                network: self.network.clone(),
+                token,
+            };
+            let mut cursor: Option<String> = None;
+            let mut feed_ops = Vec::new();
+            loop {
+                let page = link
+                    .pull(cursor.as_deref(), 1_000)
+                    .await
+                    .map_err(|err| anyhow::anyhow!("feed pull failed: {}", err.detail))?;
+                for entry in &page.changes {
+                    if let stockroom_protocol::sync::FeedChange::Op(op) = &entry.change {
+                        feed_ops.push(op.op_id);
                     }
-                    store.apply_pull(&page).await?;
-                    state = stockroom_core::sync::on_pull_result(state, &page, 0);
                 }
-                Step::Idle => break,
-                other => bail!("fresh device: unexpected step {other:?}"),
+                cursor = Some(page.next.clone());
+                if !page.more {
+                    return Ok((feed_ops, None));
+                }
             }
         }
+        let mut device = self.new_device("replayed.db").await?;
+        let store = device.store.take().context("replay device")?;
+        let mut cursor: Option<String> = None;
+        let mut feed_ops = Vec::new();
+        loop {
+            let page = device
+                .link
+                .pull(cursor.as_deref(), self.sync_config.pull_limit)
+                .await
+                .map_err(|err| anyhow::anyhow!("feed pull failed: {}", err.detail))?;
+            for entry in &page.changes {
+                if let stockroom_protocol::sync::FeedChange::Op(op) = &entry.change {
+                    feed_ops.push(op.op_id);
+                }
+            }
+            store.apply_pull(&page).await?;
+            cursor = Some(page.next.clone());
+            if !page.more {
+                break;
+            }
+        }
+        device.store = Some(store);
+        Ok((feed_ops, Some(device)))
+    }
+
+    /// The invariants. The reference is a device started from the hub's
+    /// snapshot; every eighth run also replays the whole feed into an empty
+    /// device and holds it to the same reference.
+    async fn check(&mut self, replay: bool) -> anyhow::Result<()> {
+        let (feed_ops, replayed) = self.pull_feed(replay).await?;
         // Exactly once, nothing lost: the feed holds every op written, once.
         let distinct: BTreeSet<Uuid> = feed_ops.iter().copied().collect();
         ensure!(distinct.len() == feed_ops.len(), "an op is in the feed twice");
@@ -611,54 +655,46 @@ impl World {
                     notices.extend(store.sync_notices(50).await?);
                 }
             }
-            let mut waiting = Vec::new();
-            for device in &self.devices {
-                if let Some(store) = &device.store {
-                    let seqs: Vec<u64> = store.outbox_pending(100).await?.iter().map(|op| op.seq).collect();
-                    waiting.push((
-                        seqs,
-                        store.device_info().await?.next_seq,
-                        store.sync_position().await?.acked_through_seq,
-                    ));
-                }
-            }
             bail!(
-                "feed and writes differ: {} missing, {} unexpected; notices: {notices:?}; outboxes {waiting:?}",
+                "feed and writes differ: {} missing, {} unexpected; notices: {notices:?}",
                 self.written.difference(&distinct).count(),
                 distinct.difference(&self.written).count()
             );
         }
-        let expected = store.replica_rows().await?;
-        for (index, device) in self.devices.iter().enumerate() {
+        let reference = self.snapshot_device().await?;
+        let reference_store = reference.store.as_ref().context("snapshot device")?;
+        let expected = reference_store.replica_rows().await?;
+        check_levels(reference_store)
+            .await
+            .context("device started from the snapshot")?;
+        let mut compared: Vec<(String, &Device)> = self
+            .devices
+            .iter()
+            .enumerate()
+            .map(|(index, device)| (format!("device {index}"), device))
+            .collect();
+        if let Some(replayed) = &replayed {
+            compared.push(("a device replaying the whole feed".to_string(), replayed));
+        }
+        for (name, device) in compared {
             let store = device.store.as_ref().context("device open")?;
-            ensure!(store.outbox_len().await? == 0, "device {index} still has ops waiting");
+            ensure!(store.outbox_len().await? == 0, "{name} still has ops waiting");
             let rows = store.replica_rows().await?;
             if rows != expected {
                 let stamps = debug_stamps(&device.path).await.unwrap_or_default();
-                let fresh_stamps = debug_stamps(&fresh_device.path).await.unwrap_or_default();
+                let reference_stamps = debug_stamps(&reference.path).await.unwrap_or_default();
                 bail!(
-                    "device {index} differs from the hub's feed:\n{}device:\n{stamps}fresh:\n{fresh_stamps}",
+                    "{name} differs from the hub's snapshot:\n{}{name}:\n{stamps}snapshot:\n{reference_stamps}",
                     diff(&expected, &rows)
                 );
             }
-            check_levels(store).await.with_context(|| format!("device {index}"))?;
-        }
-        check_levels(store).await.context("fresh device")?;
-        let from_snapshot = self.snapshot_device().await?;
-        let snapshot_store = from_snapshot.store.as_ref().context("snapshot device")?;
-        let rows = snapshot_store.replica_rows().await?;
-        if rows != expected {
-            bail!(
-                "a device started from the snapshot differs from the feed:\n{}",
-                diff(&expected, &rows)
-            );
-        }
-        if let Some(store) = from_snapshot.store {
-            store.close().await;
+            check_levels(store).await.with_context(|| name.clone())?;
         }
         self.outcome.ops_written = self.written.len();
-        if let Some(fresh) = fresh_device.store.take() {
-            fresh.close().await;
+        for device in [Some(reference), replayed].into_iter().flatten() {
+            if let Some(store) = device.store {
+                store.close().await;
+            }
         }
         Ok(())
     }

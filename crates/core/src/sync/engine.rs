@@ -163,13 +163,9 @@ pub enum Signal {
     Stop,
 }
 
-/// How often an idle engine pulls without a poke, in case the live channel
-/// is down.
-pub const IDLE_PULL_EVERY: Duration = Duration::from_secs(30);
-
 /// Runs sync until [`Signal::Stop`]: the planner's steps, its backoff
-/// waits, a pull when idle for [`IDLE_PULL_EVERY`], and a push as soon as a
-/// local write commits. Progress goes to `status`.
+/// waits, a pull when idle for `config.idle_pull_ms`, and a push as soon as
+/// a local write commits. Progress goes to `status`.
 pub async fn run<L: HubLink>(
     store: Arc<Store>,
     link: L,
@@ -209,7 +205,7 @@ pub async fn run<L: HubLink>(
         let wait = match next_step(&state, store.device_clock_ms(), &config) {
             Step::Push { .. } | Step::Pull { .. } => continue,
             Step::Wait { until_ms } => Some(Duration::from_millis(until_ms.saturating_sub(store.device_clock_ms()))),
-            Step::Idle => Some(IDLE_PULL_EVERY),
+            Step::Idle => Some(Duration::from_millis(config.idle_pull_ms)),
             Step::Blocked { .. } => None,
         };
         let idle = matches!(next_step(&state, store.device_clock_ms(), &config), Step::Idle);

@@ -112,7 +112,16 @@ impl Store {
             .await?;
         let acked = (stored as u64).max(response.acked_through_seq.min(sent_to_seq));
         let now_ms = write.now_ms();
-        for result in response.results.iter().filter(|result| result.seq <= acked) {
+        let needs_notice = |outcome: &OpOutcome| match outcome {
+            OpOutcome::Applied { flags } => !flags.is_empty(),
+            OpOutcome::Duplicate { rejected } => rejected.is_some(),
+            OpOutcome::Rejected { .. } => true,
+        };
+        for result in response
+            .results
+            .iter()
+            .filter(|result| result.seq <= acked && needs_notice(&result.outcome))
+        {
             let op_type: Option<String> = sqlx::query_scalar("SELECT op_type FROM outbox WHERE op_id = ?")
                 .bind(result.op_id.to_string())
                 .fetch_optional(write.conn())
@@ -347,39 +356,43 @@ impl Store {
     }
 }
 
-/// Applies feed entries inside `write`, each in a savepoint: one that
-/// cannot be applied (an op type from a newer build, a record missing a
-/// required field) goes to the inbox and the rest go on.
+/// Applies feed entries inside `write`. The whole batch is tried at once
+/// (one savepoint: two statements instead of two per entry); only if an
+/// entry fails is the batch rolled back and applied entry by entry, each in
+/// its own savepoint, so one that cannot be applied (an op type from a
+/// newer build, a record missing a required field) goes to the inbox and
+/// the rest go on.
 pub(crate) async fn apply_entries(
     write: &mut WriteTx<'_>,
     entries: &[FeedEntry<RawOpEnvelope>],
 ) -> Result<AppliedPage> {
-    let own_device = write.device_text.clone();
+    if entries.is_empty() {
+        return Ok(AppliedPage::default());
+    }
+    let last_hlc = write.last_hlc();
+    sqlx::query("SAVEPOINT apply_batch").execute(write.conn()).await?;
+    let mut all_applied = true;
+    for entry in entries {
+        if apply_entry(write, entry).await.is_err() {
+            all_applied = false;
+            break;
+        }
+    }
+    if all_applied {
+        sqlx::query("RELEASE apply_batch").execute(write.conn()).await?;
+        return Ok(AppliedPage {
+            applied: entries.len() as u64,
+            not_applied: 0,
+        });
+    }
+    sqlx::query("ROLLBACK TO apply_batch").execute(write.conn()).await?;
+    sqlx::query("RELEASE apply_batch").execute(write.conn()).await?;
+    write.reset_last_hlc(last_hlc);
     let mut report = AppliedPage::default();
     let now_ms = write.now_ms();
     for entry in entries {
         sqlx::query("SAVEPOINT apply_entry").execute(write.conn()).await?;
-        let outcome = match &entry.change {
-            FeedChange::Op(raw) => match raw.decode() {
-                Ok(envelope) => {
-                    write.observe(envelope.hlc);
-                    let own = envelope.device_id.to_string() == own_device;
-                    write
-                        .apply_op(&envelope, own)
-                        .await
-                        .map_err(|err| (raw.op_id, raw.op.op_type.clone(), err.code(), err.to_string()))
-                }
-                Err(err) => Err((raw.op_id, raw.op.op_type.clone(), "unknown_op", err.to_string())),
-            },
-            FeedChange::Row(change) => {
-                write.observe(change.hlc);
-                match write.apply_row_change(change).await {
-                    Ok(_) => Ok(()),
-                    Err(err) => Err((change.row_id, change.entity.clone(), err.code(), err.to_string())),
-                }
-            }
-        };
-        match outcome {
+        match apply_entry(write, entry).await {
             Ok(()) => {
                 sqlx::query("RELEASE apply_entry").execute(write.conn()).await?;
                 report.applied += 1;
@@ -394,6 +407,32 @@ pub(crate) async fn apply_entries(
         }
     }
     Ok(report)
+}
+
+/// Why an entry was not applied: its id, type, code and detail.
+type NotApplied = (Uuid, String, &'static str, String);
+
+async fn apply_entry(write: &mut WriteTx<'_>, entry: &FeedEntry<RawOpEnvelope>) -> std::result::Result<(), NotApplied> {
+    match &entry.change {
+        FeedChange::Op(raw) => match raw.decode() {
+            Ok(envelope) => {
+                write.observe(envelope.hlc);
+                let own = envelope.device_id.to_string() == write.device_text;
+                write
+                    .apply_op(&envelope, own)
+                    .await
+                    .map_err(|err| (raw.op_id, raw.op.op_type.clone(), err.code(), err.to_string()))
+            }
+            Err(err) => Err((raw.op_id, raw.op.op_type.clone(), "unknown_op", err.to_string())),
+        },
+        FeedChange::Row(change) => {
+            write.observe(change.hlc);
+            match write.apply_row_change(change).await {
+                Ok(_) => Ok(()),
+                Err(err) => Err((change.row_id, change.entity.clone(), err.code(), err.to_string())),
+            }
+        }
+    }
 }
 
 /// Adds an inbox entry; the same (op, kind, code) is kept once.

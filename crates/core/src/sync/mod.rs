@@ -13,6 +13,7 @@ mod engine;
 mod facts;
 mod fields;
 mod http;
+pub mod live;
 mod local;
 mod plan;
 mod replica;
@@ -21,7 +22,7 @@ mod snapshot;
 #[cfg(test)]
 mod tests;
 
-pub use engine::{failure_from_answer, run, run_step, HubLink, LinkError, Signal, SyncStatus, IDLE_PULL_EVERY};
+pub use engine::{failure_from_answer, run, run_step, HubLink, LinkError, Signal, SyncStatus};
 pub use http::{HttpHub, REQUEST_TIMEOUT};
 pub use local::{AppliedPage, SyncNotice, SyncPosition};
 pub use snapshot::LoadedSnapshot;
@@ -101,6 +102,9 @@ pub struct SyncConfig {
     /// A device that never pulled starts from a snapshot instead of
     /// replaying the whole feed.
     pub snapshot_first: bool,
+    /// How often an idle engine pulls without a poke, in case the live
+    /// channel is down.
+    pub idle_pull_ms: u64,
 }
 
 impl Default for SyncConfig {
@@ -112,6 +116,7 @@ impl Default for SyncConfig {
             backoff_cap_ms: 5 * 60 * 1_000,
             jitter_seed: 0,
             snapshot_first: true,
+            idle_pull_ms: 30_000,
         }
     }
 }

@@ -14,6 +14,7 @@ fn config() -> SyncConfig {
         backoff_cap_ms: 60_000,
         jitter_seed: 7,
         snapshot_first: false,
+        idle_pull_ms: 30_000,
     }
 }
 

@@ -3,6 +3,8 @@
 //! covers (the PostgreSQL run covers a tenth); `STOCKROOM_SIM_SEED` replays
 //! one. Seeds that once failed are in `regressions.txt` and run every time.
 
+mod engine;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -47,7 +49,7 @@ async fn run_all(hub: HubKind, seeds: Vec<u64>, parallel: usize) {
     let events = std::env::var("STOCKROOM_SIM_EVENTS")
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(60);
+        .unwrap_or(40);
     let config = SimConfig { devices: 3, events };
     let queue = Arc::new(std::sync::Mutex::new(seeds.clone()));
     let mut workers = tokio::task::JoinSet::new();

@@ -1,0 +1,127 @@
+//! The background sync engine over real HTTP: a hub on a socket, two
+//! devices each running `sync::run`. A product created on one appears on the
+//! other with nobody calling sync, the status channel reports an empty
+//! outbox, and a stop signal ends the engine.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use stockroom_core::sync::{run, HttpHub, Signal, SyncConfig, SyncStatus};
+use stockroom_core::{Money, NewProduct, Role, Store, StoreOptions};
+use stockroom_server::accounts::{self, NewUser};
+use stockroom_server::policy;
+use stockroom_server::store::Enrolment;
+use stockroom_server::{AppState, Clock as _, SystemClock};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn background_engines_carry_a_product_from_one_device_to_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = stockroom_server::open(dir.path().join("hub.db").to_str().unwrap())
+        .await
+        .unwrap();
+    let added = accounts::add_user(
+        &*hub,
+        NewUser {
+            tenant_name: "Engine Shop".into(),
+            username: "owner".into(),
+            display_name: "Owner".into(),
+            role: policy::Role::Owner,
+            password: "a long hub password".into(),
+        },
+        SystemClock.now_ms(),
+    )
+    .await
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop_hub, hub_stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(stockroom_server::run(listener, AppState::new(hub.clone()), async {
+        let _ = hub_stopped.await;
+    }));
+
+    let mut devices = Vec::new();
+    for name in ["a", "b"] {
+        let store = Arc::new(
+            Store::open(&dir.path().join(format!("{name}.db")), StoreOptions::default())
+                .await
+                .unwrap(),
+        );
+        let device_id = store.device_info().await.unwrap().device_id;
+        let (token, token_hash) = accounts::new_session_token();
+        let epoch = hub
+            .enrol_device(&Enrolment {
+                tenant_id: added.tenant_id,
+                user_id: added.user_id,
+                device_id,
+                device_name: Some(name.into()),
+                token_hash,
+                now_ms: SystemClock.now_ms(),
+            })
+            .await
+            .unwrap();
+        store
+            .adopt_hub_user(added.user_id, "owner", Role::Owner, Some("1234"))
+            .await
+            .unwrap();
+        store
+            .record_enrolment(&base, added.tenant_id, device_id, epoch, SystemClock.now_ms())
+            .await
+            .unwrap();
+        let (signals, signals_in) = tokio::sync::mpsc::channel(4);
+        let (status_out, status) = tokio::sync::watch::channel(SyncStatus::default());
+        let config = SyncConfig {
+            // Long: the live channel, not polling, brings the change.
+            idle_pull_ms: 600_000,
+            ..SyncConfig::default()
+        };
+        let link = HttpHub::new(&base, &token).unwrap();
+        let engine = tokio::spawn(run(store.clone(), link, config, signals_in, status_out));
+        // Pokes from the hub's live channel wake the engine at once.
+        tokio::spawn({
+            let (base, token, signals) = (base.clone(), token.clone(), signals.clone());
+            async move { stockroom_core::sync::live::listen(&base, &token, signals).await }
+        });
+        devices.push((store, signals, status, engine));
+    }
+
+    let owner = devices[0].0.sign_in("owner", "1234").await.unwrap();
+    let eur = "EUR".parse().unwrap();
+    let product = devices[0]
+        .0
+        .create_product(&owner, &NewProduct::simple("ENG-1", "Engine tea", Money::new(350, eur)))
+        .await
+        .unwrap();
+
+    let arrived = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            if devices[1].0.product(product).await.is_ok() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(arrived.is_ok(), "the product never reached the other device");
+    assert_eq!(devices[1].0.product(product).await.unwrap().name, "Engine tea");
+
+    let drained = tokio::time::timeout(Duration::from_secs(30), async {
+        let status = &mut devices[0].2;
+        loop {
+            if status.borrow().pending_ops == 0 && status.borrow().last_sync_ms.is_some() {
+                return;
+            }
+            let _ = status.changed().await;
+        }
+    })
+    .await;
+    assert!(drained.is_ok(), "device a still reports ops waiting");
+    assert_eq!(devices[0].0.outbox_len().await.unwrap(), 0);
+
+    for (store, signals, _, engine) in devices {
+        signals.send(Signal::Stop).await.unwrap();
+        engine.await.unwrap().unwrap();
+        drop(store);
+    }
+    let _ = stop_hub.send(());
+    server.await.unwrap().unwrap();
+}
