@@ -48,6 +48,11 @@ impl Store {
     /// disagrees with what came.
     pub async fn load_snapshot(&self, body: impl BufRead) -> Result<LoadedSnapshot> {
         let mut write = self.write_as(Uuid::nil()).await?;
+        // Records arrive grouped by kind, not parents first: references are
+        // checked when the snapshot commits, as a whole.
+        sqlx::query("PRAGMA defer_foreign_keys = ON")
+            .execute(write.conn())
+            .await?;
         let mut header: Option<(String, u64, String, u64)> = None;
         let mut loaded = LoadedSnapshot::default();
         let mut batch: Vec<SnapshotRow> = Vec::new();

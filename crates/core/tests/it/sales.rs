@@ -547,7 +547,10 @@ fn random_two_currency_payments_settle_exactly_or_are_refused() {
     };
     let accepted = std::cell::Cell::new(0u32);
     let refused = std::cell::Cell::new(0u32);
-    let mut runner = proptest::test_runner::TestRunner::new(config);
+    // A fixed generator: the cases are the same every run, so the check
+    // below that both outcomes occur cannot flake.
+    let rng = proptest::test_runner::TestRng::deterministic_rng(proptest::test_runner::RngAlgorithm::ChaCha);
+    let mut runner = proptest::test_runner::TestRunner::new_with_rng(config, rng);
     runner
         .run(&strategy, |(lines, payments, rate_micros)| {
             runtime.block_on(async {

@@ -231,3 +231,73 @@ fn acked(through: u64, results: Vec<OpResult>) -> PushResponse {
         hub_time_ms: START_MS,
     }
 }
+
+fn snapshot_body(with_end: bool) -> Vec<u8> {
+    use stockroom_core::protocol::snapshot::{FieldStamp, SnapshotItem, SnapshotRow};
+    let stamp = FieldStamp {
+        hlc: Hlc::new(START_MS - 60_000, 0),
+        device_id: OTHER_DEVICE,
+    };
+    let row = |entity: Entity, id: u128, fields: serde_json::Value| {
+        let fields = fields.as_object().cloned().unwrap_or_default();
+        let stamps = fields.keys().map(|name| (name.clone(), stamp)).collect();
+        SnapshotItem::<RawOpEnvelope>::Row(SnapshotRow {
+            entity,
+            row_id: Uuid::from_u128(id),
+            fields,
+            stamps,
+        })
+    };
+    let code = stockroom_core::demo::demo_ean13(77);
+    let mut lines = vec![
+        SnapshotItem::Header {
+            cursor: "1:40".into(),
+            position: 40,
+            chain: chain_hex(&[3; 32]),
+            hub_time_ms: START_MS,
+        },
+        // A barcode before its product: references are checked at the end.
+        row(
+            Entity::Barcode,
+            2,
+            serde_json::json!({"code": code, "product_id": Uuid::from_u128(1), "pack_qty_milli": 1000, "active": true}),
+        ),
+        row(
+            Entity::Product,
+            1,
+            serde_json::json!({"sku": "S-1", "name": "Snapshot soap", "brand": null, "unit": "pc", "category_id": null,
+                               "currency": "EUR", "cost_minor": 10, "price_minor": 99, "tax_rate_bp": 0, "active": true}),
+        ),
+    ];
+    if with_end {
+        lines.push(SnapshotItem::End { rows: 2, ops: 0 });
+    }
+    lines
+        .iter()
+        .map(|line| serde_json::to_string(line).unwrap() + "\n")
+        .collect::<String>()
+        .into_bytes()
+}
+
+#[tokio::test]
+async fn a_snapshot_loads_whole_or_not_at_all() {
+    let t = TestStore::new().await;
+    let cut = t.store.load_snapshot(&snapshot_body(false)[..]).await.unwrap_err();
+    assert_eq!(cut.code(), "import_failed");
+    assert_eq!(t.store.sync_position().await.unwrap().pull_cursor, None);
+    let code = stockroom_core::demo::demo_ean13(77);
+    assert!(t.store.lookup_barcode(&code).await.unwrap().is_none());
+
+    let loaded = t.store.load_snapshot(&snapshot_body(true)[..]).await.unwrap();
+    assert_eq!((loaded.position, loaded.rows, loaded.ops), (40, 2, 0));
+    let hit = t
+        .store
+        .lookup_barcode(&code)
+        .await
+        .unwrap()
+        .expect("the barcode resolves");
+    assert_eq!(hit.product.name, "Snapshot soap");
+    let position = t.store.sync_position().await.unwrap();
+    assert_eq!(position.pull_cursor.as_deref(), Some("1:40"));
+    assert_eq!(position.chain, chain_hex(&[3; 32]));
+}
