@@ -580,8 +580,11 @@ impl World {
     /// must equal the snapshot).
     async fn pull_feed(&mut self, replay: bool) -> anyhow::Result<(Vec<Uuid>, Option<Device>)> {
         use stockroom_core::sync::HubLink as _;
-        if !replay {
-            // Only the feed is needed: a hub session without a device store.
+        // Replaying needs a device; reading the feed only a hub session.
+        let (link, mut device) = if replay {
+            let device = self.new_device("replayed.db").await?;
+            (device.link.clone(), Some(device))
+        } else {
             let (token, token_hash) = stockroom_server::accounts::new_session_token();
             self.hub
                 .enrol_device(&Enrolment {
@@ -597,32 +600,14 @@ impl World {
                 network: self.network.clone(),
                 token,
             };
-            let mut cursor: Option<String> = None;
-            let mut feed_ops = Vec::new();
-            loop {
-                let page = link
-                    .pull(cursor.as_deref(), 1_000)
-                    .await
-                    .map_err(|err| anyhow::anyhow!("feed pull failed: {}", err.detail))?;
-                for entry in &page.changes {
-                    if let stockroom_protocol::sync::FeedChange::Op(op) = &entry.change {
-                        feed_ops.push(op.op_id);
-                    }
-                }
-                cursor = Some(page.next.clone());
-                if !page.more {
-                    return Ok((feed_ops, None));
-                }
-            }
-        }
-        let mut device = self.new_device("replayed.db").await?;
-        let store = device.store.take().context("replay device")?;
+            (link, None)
+        };
+        let limit = if replay { self.sync_config.pull_limit } else { 1_000 };
         let mut cursor: Option<String> = None;
         let mut feed_ops = Vec::new();
         loop {
-            let page = device
-                .link
-                .pull(cursor.as_deref(), self.sync_config.pull_limit)
+            let page = link
+                .pull(cursor.as_deref(), limit)
                 .await
                 .map_err(|err| anyhow::anyhow!("feed pull failed: {}", err.detail))?;
             for entry in &page.changes {
@@ -630,14 +615,14 @@ impl World {
                     feed_ops.push(op.op_id);
                 }
             }
-            store.apply_pull(&page).await?;
+            if let Some(store) = device.as_mut().and_then(|device| device.store.as_ref()) {
+                store.apply_pull(&page).await?;
+            }
             cursor = Some(page.next.clone());
             if !page.more {
-                break;
+                return Ok((feed_ops, device));
             }
         }
-        device.store = Some(store);
-        Ok((feed_ops, Some(device)))
     }
 
     /// The invariants. The reference is a device started from the hub's

@@ -88,7 +88,8 @@ pub async fn run_step<L: HubLink>(
 ) -> Result<(SyncState, Step)> {
     let now_ms = store.device_clock_ms();
     // Local writes since the last step join the outbox range.
-    let state = on_local_write(state, store.device_info().await?.next_seq);
+    let device = store.device_info().await?;
+    let state = on_local_write(state, device.next_seq);
     let step = next_step(&state, now_ms, config);
     let next = match &step {
         Step::Push { from_seq, to_seq } => {
@@ -96,7 +97,6 @@ pub async fn run_step<L: HubLink>(
             if ops.first().map(|op| op.seq) != Some(*from_seq) {
                 return Err(CoreError::corrupt(format!("outbox op {from_seq} missing")));
             }
-            let device = store.device_info().await?;
             let request = PushRequest {
                 protocol_version: PROTOCOL_VERSION,
                 schema_version: SCHEMA_VERSION,
@@ -202,13 +202,15 @@ pub async fn run<L: HubLink>(
             blocked: state.blocked.clone(),
             pages_applied,
         });
-        let wait = match next_step(&state, store.device_clock_ms(), &config) {
+        let (wait, idle) = match next_step(&state, store.device_clock_ms(), &config) {
             Step::Push { .. } | Step::Pull { .. } => continue,
-            Step::Wait { until_ms } => Some(Duration::from_millis(until_ms.saturating_sub(store.device_clock_ms()))),
-            Step::Idle => Some(Duration::from_millis(config.idle_pull_ms)),
-            Step::Blocked { .. } => None,
+            Step::Wait { until_ms } => (
+                Some(Duration::from_millis(until_ms.saturating_sub(store.device_clock_ms()))),
+                false,
+            ),
+            Step::Idle => (Some(Duration::from_millis(config.idle_pull_ms)), true),
+            Step::Blocked { .. } => (None, false),
         };
-        let idle = matches!(next_step(&state, store.device_clock_ms(), &config), Step::Idle);
         let sleep = async {
             match wait {
                 Some(wait) => tokio::time::sleep(wait).await,

@@ -33,19 +33,25 @@ fn network(err: reqwest::Error) -> LinkError {
     }
 }
 
-async fn read_answer<T: serde::de::DeserializeOwned>(answer: reqwest::Response) -> Result<T, LinkError> {
+/// The body of a 2xx answer, or the failure a 4xx/5xx answer stands for.
+async fn answer_body(answer: reqwest::Response) -> Result<(u16, Vec<u8>), LinkError> {
     let status = answer.status().as_u16();
     let body = answer.bytes().await.map_err(network)?;
     if (200..300).contains(&status) {
-        return serde_json::from_slice(&body).map_err(|err| LinkError {
-            kind: FailureKind::Server { status },
-            detail: format!("unreadable answer: {err}"),
-        });
+        return Ok((status, body.to_vec()));
     }
     let code = serde_json::from_slice::<ApiError>(&body).ok().map(|error| error.code);
     Err(LinkError {
         kind: failure_from_answer(status, code.as_deref()),
         detail: format!("hub answered {status} {}", code.unwrap_or_default()),
+    })
+}
+
+async fn read_answer<T: serde::de::DeserializeOwned>(answer: reqwest::Response) -> Result<T, LinkError> {
+    let (status, body) = answer_body(answer).await?;
+    serde_json::from_slice(&body).map_err(|err| LinkError {
+        kind: FailureKind::Server { status },
+        detail: format!("unreadable answer: {err}"),
     })
 }
 
@@ -102,16 +108,7 @@ impl HubLink for HttpHub {
             .send()
             .await
             .map_err(network)?;
-        let status = answer.status().as_u16();
-        let body = answer.bytes().await.map_err(network)?;
-        if (200..300).contains(&status) {
-            return Ok(body.to_vec());
-        }
-        let code = serde_json::from_slice::<ApiError>(&body).ok().map(|error| error.code);
-        Err(LinkError {
-            kind: failure_from_answer(status, code.as_deref()),
-            detail: format!("hub answered {status} {}", code.unwrap_or_default()),
-        })
+        Ok(answer_body(answer).await?.1)
     }
 
     async fn push(&self, request: &PushRequest) -> Result<PushResponse, LinkError> {
