@@ -574,7 +574,6 @@ impl World {
         bail!("snapshot device never settled")
     }
 
-    /// The invariants, against a device built fresh from the hub's feed.
     /// The hub's whole feed, pulled page by page as a device would; with
     /// `replay`, also applied to a device that had nothing (the feed replay
     /// must equal the snapshot).
