@@ -150,6 +150,8 @@ pub enum RejectCode {
     UserInactive,
     /// The op id is already taken by another tenant's op.
     OpIdConflict,
+    /// A SKU or barcode already held by another active record of the tenant.
+    DuplicateCode,
     /// A code from a newer hub than this build.
     #[serde(other)]
     Unrecognised,
@@ -164,6 +166,7 @@ impl RejectCode {
             RejectCode::WrongTenant => "wrong_tenant",
             RejectCode::UserInactive => "user_inactive",
             RejectCode::OpIdConflict => "op_id_conflict",
+            RejectCode::DuplicateCode => "duplicate_code",
             RejectCode::Unrecognised => "unrecognised",
         }
     }
@@ -176,6 +179,7 @@ impl RejectCode {
             RejectCode::WrongTenant,
             RejectCode::UserInactive,
             RejectCode::OpIdConflict,
+            RejectCode::DuplicateCode,
         ]
         .into_iter()
         .find(|known| known.as_str() == code)
@@ -469,6 +473,7 @@ mod tests {
             RejectCode::WrongTenant,
             RejectCode::UserInactive,
             RejectCode::OpIdConflict,
+            RejectCode::DuplicateCode,
         ] {
             assert_eq!(RejectCode::parse(code.as_str()), Some(code));
             assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());

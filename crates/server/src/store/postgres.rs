@@ -19,7 +19,7 @@ use super::{
 };
 use crate::error::HubError;
 use crate::policy::Role;
-use crate::push::{self, HubUser, KnownOp, OpLogRow, PushEnd, PushTx, RecordKey, Recorded};
+use crate::push::{self, held_code, CodeKind, HubUser, KnownOp, OpLogRow, PushEnd, PushTx, RecordKey, Recorded};
 use crate::records::{entity_name, parse_entity, Record};
 use crate::snapshot::SnapshotWriter;
 
@@ -522,29 +522,50 @@ impl PushTx for PgPushTx {
             .collect()
     }
 
+    async fn code_holders(
+        &mut self,
+        tenant_id: Uuid,
+        kind: CodeKind,
+        codes: &[String],
+    ) -> Result<Vec<(String, Uuid)>, HubError> {
+        let statement = "SELECT held_code, row_id FROM records
+                         WHERE tenant_id = $1 AND entity = $2 AND held_code = ANY($3::text[])";
+        Ok(sqlx::query_as(statement)
+            .bind(tenant_id)
+            .bind(entity_name(kind.entity()))
+            .bind(codes)
+            .fetch_all(&mut *self.0)
+            .await?)
+    }
+
     async fn save_records(&mut self, tenant_id: Uuid, records: &[(RecordKey, Record)]) -> Result<(), HubError> {
         let mut entities = Vec::with_capacity(records.len());
         let mut row_ids = Vec::with_capacity(records.len());
         let mut fields = Vec::with_capacity(records.len());
         let mut stamps = Vec::with_capacity(records.len());
+        let mut held_codes = Vec::with_capacity(records.len());
         for ((entity, row_id), record) in records {
             let (fields_json, stamps_json) = record.to_json();
             entities.push(entity_name(*entity));
             row_ids.push(*row_id);
             fields.push(fields_json);
             stamps.push(stamps_json);
+            held_codes.push(held_code(*entity, record));
         }
         sqlx::query(
-            "INSERT INTO records (tenant_id, entity, row_id, fields, stamps)
-             SELECT $1, entity, row_id, fields::json, stamps::json
-             FROM UNNEST($2::text[], $3::uuid[], $4::text[], $5::text[]) AS batch (entity, row_id, fields, stamps)
-             ON CONFLICT (tenant_id, entity, row_id) DO UPDATE SET fields = EXCLUDED.fields, stamps = EXCLUDED.stamps",
+            "INSERT INTO records (tenant_id, entity, row_id, fields, stamps, held_code)
+             SELECT $1, entity, row_id, fields::json, stamps::json, held_code
+             FROM UNNEST($2::text[], $3::uuid[], $4::text[], $5::text[], $6::text[])
+                  AS batch (entity, row_id, fields, stamps, held_code)
+             ON CONFLICT (tenant_id, entity, row_id)
+             DO UPDATE SET fields = EXCLUDED.fields, stamps = EXCLUDED.stamps, held_code = EXCLUDED.held_code",
         )
         .bind(tenant_id)
         .bind(entities)
         .bind(row_ids)
         .bind(fields)
         .bind(stamps)
+        .bind(held_codes)
         .execute(&mut *self.0)
         .await?;
         Ok(())

@@ -21,7 +21,9 @@ use super::{
 };
 use crate::error::HubError;
 use crate::policy::Role;
-use crate::push::{self, FeedRow, HubUser, KnownOp, OpLogRow, PushEnd, PushTx, RecordKey, Recorded};
+use crate::push::{
+    self, held_code, CodeKind, FeedRow, HubUser, KnownOp, OpLogRow, PushEnd, PushTx, RecordKey, Recorded,
+};
 use crate::records::{entity_name, parse_entity, Record};
 use crate::snapshot::SnapshotWriter;
 
@@ -601,11 +603,39 @@ impl PushTx for SqlitePushTx {
         Ok(found)
     }
 
+    async fn code_holders(
+        &mut self,
+        tenant_id: Uuid,
+        kind: CodeKind,
+        codes: &[String],
+    ) -> Result<Vec<(String, Uuid)>, HubError> {
+        let entity = entity_name(kind.entity());
+        let mut found = Vec::new();
+        for chunk in codes.chunks(ROWS_PER_STATEMENT) {
+            let mut select = QueryBuilder::<Sqlite>::new("SELECT held_code, row_id FROM records WHERE tenant_id = ");
+            select.push_bind(tenant_id.to_string());
+            select.push(" AND entity = ");
+            select.push_bind(entity);
+            select.push(" AND held_code IN (");
+            let mut values = select.separated(", ");
+            for value in chunk {
+                values.push_bind(value.as_str());
+            }
+            select.push(")");
+            let rows: Vec<(String, String)> = select.build_query_as().fetch_all(&mut *self.0).await?;
+            for (value, row_id) in rows {
+                found.push((value, parse_uuid(&row_id)?));
+            }
+        }
+        Ok(found)
+    }
+
     async fn save_records(&mut self, tenant_id: Uuid, records: &[(RecordKey, Record)]) -> Result<(), HubError> {
         let tenant_id = tenant_id.to_string();
         for chunk in records.chunks(ROWS_PER_STATEMENT) {
-            let mut upsert =
-                QueryBuilder::<Sqlite>::new("INSERT INTO records (tenant_id, entity, row_id, fields, stamps) ");
+            let mut upsert = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO records (tenant_id, entity, row_id, fields, stamps, held_code) ",
+            );
             upsert.push_values(chunk, |mut columns, ((entity, row_id), record)| {
                 let (fields, stamps) = record.to_json();
                 columns
@@ -613,10 +643,12 @@ impl PushTx for SqlitePushTx {
                     .push_bind(entity_name(*entity))
                     .push_bind(row_id.to_string())
                     .push_bind(fields)
-                    .push_bind(stamps);
+                    .push_bind(stamps)
+                    .push_bind(held_code(*entity, record));
             });
             upsert.push(
-                " ON CONFLICT (tenant_id, entity, row_id) DO UPDATE SET fields = excluded.fields, stamps = excluded.stamps",
+                " ON CONFLICT (tenant_id, entity, row_id) DO UPDATE SET fields = excluded.fields, stamps = excluded.stamps,
+                  held_code = excluded.held_code",
             );
             upsert.build().execute(&mut *self.0).await?;
         }

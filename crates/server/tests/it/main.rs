@@ -5,6 +5,7 @@
 mod support;
 
 mod blobs;
+mod codes;
 mod enrol;
 mod enrol_codes;
 mod http;
