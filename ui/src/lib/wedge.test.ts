@@ -65,7 +65,7 @@ describe('listenForWedge', () => {
       input.value += key;
       press(input, key, (time += 5));
     }
-    const enter = press(input, 'Enter', (time += 5));
+    const enter = press(input, 'Enter', time + 5);
     expect(onScan).toHaveBeenCalledWith('96385074');
     expect(input.value).toBe('note ');
     expect(enter.defaultPrevented).toBe(true);
@@ -78,7 +78,7 @@ describe('listenForWedge', () => {
     const stop = listenForWedge(document, onScan);
     let time = 0;
     for (const key of '96385074') press(document.body, key, (time += 200));
-    const enter = press(document.body, 'Enter', (time += 200));
+    const enter = press(document.body, 'Enter', time + 200);
     expect(onScan).not.toHaveBeenCalled();
     expect(enter.defaultPrevented).toBe(false);
     stop();

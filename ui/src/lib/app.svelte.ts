@@ -1,0 +1,93 @@
+// App-wide state: who is signed in, the sync status, the inbox count, the
+// current screen, messages to the person, and where a wedge scan goes.
+import { call, on } from './backend';
+import { BackendError } from './backend/types';
+import type { AppInfo, InboxItem, LookupOut, SyncStatusDto } from './api';
+import { setLocale, type Locale } from './i18n/index.svelte';
+
+export type Screen = 'sell' | 'orders' | 'stock' | 'catalog' | 'manage' | 'inbox' | 'scan';
+
+export const app = $state({
+  info: null as AppInfo | null,
+  sync: null as SyncStatusDto | null,
+  inbox: [] as InboxItem[],
+  screen: 'catalog' as Screen,
+  notice: null as { tone: 'info' | 'error'; text: string } | null,
+  lookup: null as LookupOut | null,
+});
+
+/** Screens each role sees, first one is home. */
+export const SCREENS_BY_ROLE: Record<string, Screen[]> = {
+  owner: ['manage', 'sell', 'orders', 'stock', 'catalog', 'scan', 'inbox'],
+  manager: ['manage', 'sell', 'orders', 'stock', 'catalog', 'scan', 'inbox'],
+  cashier: ['sell', 'catalog', 'scan', 'inbox'],
+  salesperson: ['orders', 'catalog', 'scan', 'inbox'],
+  warehouse: ['stock', 'catalog', 'scan', 'inbox'],
+};
+
+export function screensFor(role: string | undefined): Screen[] {
+  return (role && SCREENS_BY_ROLE[role]) || ['catalog', 'inbox'];
+}
+
+export function notify(text: string, tone: 'info' | 'error' = 'info') {
+  app.notice = { tone, text };
+}
+
+/** Shows an error from a command and returns nothing. */
+export function showError(err: unknown) {
+  const text = err instanceof BackendError ? err.message : err instanceof Error ? err.message : String(err);
+  notify(text, 'error');
+}
+
+export async function refreshInfo() {
+  app.info = await call<AppInfo>('app_info');
+  if (app.info.locale === 'ar' || app.info.locale === 'en') setLocale(app.info.locale as Locale);
+  const screens = screensFor(app.info.user?.role);
+  if (!screens.includes(app.screen)) app.screen = screens[0];
+}
+
+export async function refreshInbox() {
+  try {
+    app.inbox = await call<InboxItem[]>('inbox');
+  } catch {
+    /* not signed in yet */
+  }
+}
+
+let stopSync: (() => void) | null = null;
+
+export async function watchSync() {
+  stopSync?.();
+  stopSync = on<SyncStatusDto>('sync-status', (status) => {
+    const before = app.sync?.unsent ?? 0;
+    app.sync = status;
+    if (status.unsent < before || status.lastErrorCode) void refreshInbox();
+  });
+  try {
+    app.sync = await call<SyncStatusDto>('sync_status');
+  } catch {
+    /* the badge shows offline until the first event */
+  }
+}
+
+/** A screen that wants wedge scans registers a handler; the default shows the product. */
+let scanHandler: ((found: LookupOut, code: string) => void) | null = null;
+
+export function onScan(handler: (found: LookupOut, code: string) => void): () => void {
+  scanHandler = handler;
+  return () => {
+    if (scanHandler === handler) scanHandler = null;
+  };
+}
+
+export async function handleScan(code: string) {
+  if (!app.info?.user) return;
+  try {
+    const found = await call<LookupOut>('lookup_code', { code });
+    if (scanHandler) scanHandler(found, code);
+    else app.lookup = found;
+  } catch (err) {
+    if (err instanceof BackendError && err.code === 'not_found') notify(`${code}: ${err.message}`, 'error');
+    else showError(err);
+  }
+}
