@@ -1,62 +1,113 @@
-// The shapes the screens read from the commands. The generated bindings in
-// ./bindings are the source of truth; this file names the parts the UI uses.
+// The shapes the screens read from the commands, mirroring the DTOs of
+// crates/app (generated into ./bindings by ts-rs). Money is integer minor
+// units with its currency; quantities are thousandths (`qtyMilli`).
 
 export type Mode = 'unset' | 'standalone' | 'enrolled';
+export type Role = 'owner' | 'manager' | 'cashier' | 'salesperson' | 'warehouse';
+
+export interface MoneyDto {
+  minor: number;
+  currency: string;
+}
 
 export interface UserDto {
   id: string;
   username: string;
-  displayName?: string | null;
-  role: string;
-  active?: boolean;
+  displayName: string;
+  role: Role;
+  active: boolean;
 }
 
 export interface AppInfo {
   mode: Mode;
-  deviceId: string | null;
+  deviceId: string;
+  docPrefix: string;
+  baseCurrency: string;
   user: UserDto | null;
   hubUrl: string | null;
-  locale: string | null;
+  locale: string;
+  version: string;
 }
 
 export interface ProductDto {
   id: string;
   sku: string;
   name: string;
-  priceMinor?: number | null;
-  currency?: string | null;
-  barcodes?: string[];
-  stock?: number | null;
-  archived?: boolean;
+  brand: string | null;
+  unit: string;
+  categoryId: string | null;
+  cost: MoneyDto;
+  price: MoneyDto;
+  taxRateBp: number;
+  active: boolean;
 }
 
-export interface PageOf<T> {
+export interface ProductPageDto {
   total: number;
-  items: T[];
+  offset: number;
+  products: ProductDto[];
 }
 
-export interface LookupOut {
-  product: ProductDto;
-  priceMinor: number | null;
-  currency: string | null;
-  stock: number | null;
+export interface LocationStockDto {
+  locationId: string;
+  locationName: string;
+  qtyMilli: number;
 }
+
+export interface BarcodeDto {
+  id: string;
+  productId: string;
+  code: string;
+  packQtyMilli: number;
+  active: boolean;
+}
+
+export interface ProductDetail {
+  product: ProductDto;
+  barcodes: BarcodeDto[];
+  stock: LocationStockDto[];
+}
+
+/** What a scan found (`lookup_code`). The price is `product.price`. */
+export interface CodeHit {
+  product: ProductDto;
+  code: string;
+  packQtyMilli: number;
+  stock: LocationStockDto[];
+}
+
+export type SyncPhase = 'standalone' | 'syncing' | 'idle' | 'offline' | 'blocked';
 
 export interface SyncStatusDto {
+  phase: SyncPhase;
   online: boolean;
-  unsent: number;
-  lastSyncAt: string | null;
-  phase: string;
-  progress: number | null;
+  unsentCount: number;
+  lastSyncMs: number | null;
+  failures: number;
+  pagesApplied: number;
   lastErrorCode: string | null;
+  /** 0..1 while a snapshot loads, when the core reports it. */
+  progress?: number | null;
 }
 
-export interface InboxItem {
+export interface InboxItemDto {
   id: string;
+  source: 'notice' | 'flag';
   kind: string;
   code: string;
-  message: string;
-  at: string | null;
+  opType: string | null;
+  entityId: string | null;
+  detail: string | null;
+  createdMs: number;
+}
+
+export interface PriceListDto {
+  id: string;
+  name: string;
+  currency: string;
+  tier: string | null;
+  region: string | null;
+  active: boolean;
 }
 
 export interface LocationDto {
@@ -69,7 +120,7 @@ export interface CustomerDto {
   id: string;
   name: string;
   currency: string;
-  balanceMinor?: number;
+  balance?: MoneyDto;
   priceListId?: string | null;
 }
 
@@ -79,9 +130,8 @@ export interface OrderDto {
   customerId: string;
   customerName?: string;
   status: string;
-  totalMinor: number;
-  currency: string;
-  createdAt?: string;
+  total: MoneyDto;
+  createdMs?: number;
   reason?: string | null;
 }
 
@@ -89,24 +139,24 @@ export interface StockRow {
   productId: string;
   name: string;
   sku: string;
-  qty: number;
+  qtyMilli: number;
 }
 
 export interface MovementDto {
   id: string;
   kind: string;
-  qty: number;
+  qtyMilli: number;
   locationName?: string;
-  at: string | null;
+  atMs: number | null;
 }
 
 export interface CountPreviewLine {
   productId: string;
   name: string;
   sku: string;
-  expected: number;
-  counted: number;
-  variance: number;
+  expectedMilli: number;
+  countedMilli: number;
+  varianceMilli: number;
 }
 
 export interface TransferDto {
@@ -119,59 +169,47 @@ export interface TransferDto {
 }
 
 export interface QuoteDto {
-  currency: string;
-  subtotalMinor: number;
-  discountMinor: number;
-  taxMinor: number;
-  totalMinor: number;
+  subtotal: MoneyDto;
+  discount: MoneyDto;
+  tax: MoneyDto;
+  total: MoneyDto;
 }
 
-export interface ReceiptLine {
+export interface ReceiptLineDto {
   productId: string;
   name: string;
-  qty: number;
-  unitPriceMinor: number;
-  totalMinor: number;
-  returnableQty?: number;
+  qtyMilli: number;
+  unitPrice: MoneyDto;
+  total: MoneyDto;
+  returnableMilli?: number;
 }
 
 export interface ReceiptDto {
   id?: string;
   number: string;
-  at: string | null;
-  currency: string;
-  lines: ReceiptLine[];
-  subtotalMinor: number;
-  discountMinor: number;
-  taxMinor: number;
-  totalMinor: number;
-  payments: { method: string; amountMinor: number; currency: string }[];
-  changeMinor: number;
+  atMs: number | null;
+  lines: ReceiptLineDto[];
+  subtotal: MoneyDto;
+  discount: MoneyDto;
+  tax: MoneyDto;
+  total: MoneyDto;
+  payments: { method: string; amount: MoneyDto }[];
+  change: MoneyDto;
 }
 
 export interface ShiftDto {
   id: string;
-  openedAt: string | null;
-  floatMinor: number;
-  currency: string;
+  openedMs: number | null;
+  float: MoneyDto;
 }
 
 export interface ShiftCloseDto {
-  expectedMinor: number;
-  countedMinor: number;
-  varianceMinor: number;
-  currency: string;
-}
-
-export interface PriceListDto {
-  id: string;
-  name: string;
-  currency: string;
+  expected: MoneyDto;
+  counted: MoneyDto;
+  variance: MoneyDto;
 }
 
 export interface DashboardDto {
-  todaySalesMinor: number;
-  todaySaleCount: number;
-  currency: string;
-  lowStock: { productId: string; name: string; sku: string; qty: number; locationName?: string }[];
+  todaySales: { count: number; total: MoneyDto }[];
+  lowStock: { productId: string; name: string; sku: string; qtyMilli: number; locationName?: string }[];
 }

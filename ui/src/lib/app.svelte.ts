@@ -2,7 +2,7 @@
 // current screen, messages to the person, and where a wedge scan goes.
 import { call, on } from './backend';
 import { BackendError } from './backend/types';
-import type { AppInfo, InboxItem, LookupOut, SyncStatusDto } from './api';
+import type { AppInfo, CodeHit, InboxItemDto, LocationStockDto, ProductDto, SyncStatusDto } from './api';
 import { setLocale, type Locale } from './i18n/index.svelte';
 
 export type Screen = 'sell' | 'orders' | 'stock' | 'catalog' | 'manage' | 'inbox' | 'scan';
@@ -10,10 +10,11 @@ export type Screen = 'sell' | 'orders' | 'stock' | 'catalog' | 'manage' | 'inbox
 export const app = $state({
   info: null as AppInfo | null,
   sync: null as SyncStatusDto | null,
-  inbox: [] as InboxItem[],
+  inbox: [] as InboxItemDto[],
   screen: 'catalog' as Screen,
   notice: null as { tone: 'info' | 'error'; text: string } | null,
-  lookup: null as LookupOut | null,
+  /** The product shown in the pop-up (a scan or a pick in the catalog). */
+  lookup: null as { product: ProductDto; stock: LocationStockDto[] } | null,
 });
 
 /** Screens each role sees, first one is home. */
@@ -48,7 +49,7 @@ export async function refreshInfo() {
 
 export async function refreshInbox() {
   try {
-    app.inbox = await call<InboxItem[]>('inbox');
+    app.inbox = await call<InboxItemDto[]>('inbox');
   } catch {
     /* not signed in yet */
   }
@@ -59,9 +60,9 @@ let stopSync: (() => void) | null = null;
 export async function watchSync() {
   stopSync?.();
   stopSync = on<SyncStatusDto>('sync-status', (status) => {
-    const before = app.sync?.unsent ?? 0;
+    const before = app.sync?.unsentCount ?? 0;
     app.sync = status;
-    if (status.unsent < before || status.lastErrorCode) void refreshInbox();
+    if (status.unsentCount < before || status.lastErrorCode) void refreshInbox();
   });
   try {
     app.sync = await call<SyncStatusDto>('sync_status');
@@ -71,9 +72,9 @@ export async function watchSync() {
 }
 
 /** A screen that wants wedge scans registers a handler; the default shows the product. */
-let scanHandler: ((found: LookupOut, code: string) => void) | null = null;
+let scanHandler: ((found: CodeHit, code: string) => void) | null = null;
 
-export function onScan(handler: (found: LookupOut, code: string) => void): () => void {
+export function onScan(handler: (found: CodeHit, code: string) => void): () => void {
   scanHandler = handler;
   return () => {
     if (scanHandler === handler) scanHandler = null;
@@ -83,9 +84,9 @@ export function onScan(handler: (found: LookupOut, code: string) => void): () =>
 export async function handleScan(code: string) {
   if (!app.info?.user) return;
   try {
-    const found = await call<LookupOut>('lookup_code', { code });
+    const found = await call<CodeHit>('lookup_code', { code });
     if (scanHandler) scanHandler(found, code);
-    else app.lookup = found;
+    else app.lookup = { product: found.product, stock: found.stock };
   } catch (err) {
     if (err instanceof BackendError && err.code === 'not_found') notify(`${code}: ${err.message}`, 'error');
     else showError(err);

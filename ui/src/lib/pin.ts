@@ -1,6 +1,6 @@
 // The PIN pad's state: digits typed, masked display, and what a key does.
 
-export const PIN_MAX = 8;
+export const PIN_MAX = 12;
 export const PIN_MIN = 4;
 
 export type PinKey = '0' | '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9' | 'back' | 'clear';

@@ -3,23 +3,35 @@ import type { SyncStatusDto } from './api';
 
 export interface BadgeView {
   online: boolean;
+  /** Standalone devices show no sync state at all. */
+  standalone: boolean;
   unsent: number;
-  lastSyncAt: string | null;
-  /** 0..100 while a snapshot or the first sync loads, else null. */
+  lastSyncMs: number | null;
+  /** 0..100 while a snapshot loads and the core reports progress; -1 for
+   *  "loading, amount unknown" (the first sync); null otherwise. */
   progressPercent: number | null;
   tone: 'ok' | 'pending' | 'offline' | 'error';
 }
 
-const LOADING_PHASES = new Set(['snapshot', 'initial', 'loading_snapshot']);
-
 export function badgeView(status: SyncStatusDto | null): BadgeView {
-  if (!status) return { online: false, unsent: 0, lastSyncAt: null, progressPercent: null, tone: 'offline' };
-  const loading = LOADING_PHASES.has(status.phase) || (status.phase !== 'idle' && status.progress !== null);
-  const progressPercent =
-    loading && status.progress !== null ? Math.round(Math.min(1, Math.max(0, status.progress)) * 100) : null;
+  if (!status) {
+    return { online: false, standalone: false, unsent: 0, lastSyncMs: null, progressPercent: null, tone: 'offline' };
+  }
+  let progressPercent: number | null = null;
+  if (status.phase === 'syncing') {
+    if (typeof status.progress === 'number') progressPercent = Math.round(Math.min(1, Math.max(0, status.progress)) * 100);
+    else if (status.lastSyncMs === null) progressPercent = -1;
+  }
   let tone: BadgeView['tone'] = 'ok';
-  if (!status.online) tone = 'offline';
-  else if (status.lastErrorCode && status.lastErrorCode !== 'hub_unreachable') tone = 'error';
-  else if (status.unsent > 0) tone = 'pending';
-  return { online: status.online, unsent: status.unsent, lastSyncAt: status.lastSyncAt, progressPercent, tone };
+  if (status.phase === 'blocked') tone = 'error';
+  else if (!status.online) tone = 'offline';
+  else if (status.unsentCount > 0) tone = 'pending';
+  return {
+    online: status.online,
+    standalone: status.phase === 'standalone',
+    unsent: status.unsentCount,
+    lastSyncMs: status.lastSyncMs,
+    progressPercent,
+    tone,
+  };
 }

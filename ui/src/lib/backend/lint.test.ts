@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ESLint } from 'eslint';
 
 // The lint rule that keeps Tauri out of every file but the Tauri backend.
-describe('no-restricted-imports for @tauri-apps', () => {
+describe('no-restricted-imports for @tauri-apps', { timeout: 60_000 }, () => {
   const code = "import { invoke } from '@tauri-apps/api/core';\nexport const run = invoke;\n";
 
   it('refuses a Tauri import in a screen', async () => {

@@ -41,9 +41,10 @@ export function formatNumber(value: number, locale: string): string {
   return new Intl.NumberFormat(locale).format(value);
 }
 
-export function formatDateTime(iso: string | null | undefined, locale: string): string {
-  if (!iso) return '';
-  const date = new Date(iso);
+/** A moment (ms since the epoch, or an ISO string) in the locale's short form. */
+export function formatDateTime(moment: number | string | null | undefined, locale: string): string {
+  if (moment === null || moment === undefined || moment === '') return '';
+  const date = new Date(moment);
   if (Number.isNaN(date.getTime())) return '';
   return new Intl.DateTimeFormat(locale, { dateStyle: 'short', timeStyle: 'short' }).format(date);
 }

@@ -34,12 +34,17 @@ export function money(minor: number, currency: string): string {
   return formatMoney(minor, currency, intlLocale());
 }
 
+/** A `{minor, currency}` amount in the locale. */
+export function amount(value: { minor: number; currency: string } | null | undefined): string {
+  return value ? formatMoney(value.minor, value.currency, intlLocale()) : '';
+}
+
 export function qty(thousandths: number): string {
   return formatQty(thousandths, intlLocale());
 }
 
-export function when(iso: string | null | undefined): string {
-  return formatDateTime(iso, intlLocale());
+export function when(moment: number | string | null | undefined): string {
+  return formatDateTime(moment, intlLocale());
 }
 
 /** Sets the locale and the document's `lang` and `dir`. */
