@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { screenshotDir } from './paths';
 
 /** Enrols the device against the hub with a username and password. */
-export async function enrol(page: Page, hubUrl: string, username: string, password: string) {
+export async function enrol(page: Page, hubUrl: string, username: string, password: string, pin: string) {
   await expect(page.getByTestId('enrol-form')).toBeVisible();
   await page.getByTestId('enrol-hub').fill(hubUrl);
   await page.getByTestId('enrol-username').fill(username);
   await page.getByTestId('enrol-password').fill(password);
+  await page.getByTestId('enrol-pin').fill(pin);
   await page.getByTestId('enrol-submit').click();
 }
 
@@ -37,6 +38,12 @@ export async function waitOfflineWithUnsent(page: Page) {
   const badge = page.getByTestId('sync-badge');
   await expect(badge).toHaveAttribute('data-online', 'false', { timeout: 30_000 });
   await expect(badge).not.toHaveAttribute('data-unsent', '0');
+}
+
+/** Enrols through the start screen and waits for the first screen of the role. */
+export async function enrolAndWait(page: Page, hubUrl: string, username: string, password: string, pin: string) {
+  await enrol(page, hubUrl, username, password, pin);
+  await expect(page.getByTestId('current-user')).toBeVisible();
 }
 
 /** Saves the page as `name-ltr.png` and, in Arabic, `name-rtl.png`; leaves it in English. */

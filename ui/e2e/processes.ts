@@ -125,3 +125,35 @@ export class Twin {
     return this.output;
   }
 }
+
+/** Runs a command on a twin directly (test set-up, not the thing under test). */
+export async function api<T>(twin: Twin, name: string, args: Record<string, unknown> = {}): Promise<T> {
+  const response = await fetch(`${twin.url}/api/cmd/${name}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(args),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${name}: ${response.status} ${text}`);
+  return (text ? JSON.parse(text) : null) as T;
+}
+
+/** Waits until a twin's outbox is empty and the hub answered (after a nudge). */
+export async function synced(twin: Twin) {
+  for (let attempt = 0; attempt < 300; attempt++) {
+    const status = await api<{ online: boolean; unsentCount: number }>(twin, 'sync_now').catch(() => null);
+    if (status?.online && status.unsentCount === 0) return;
+    await new Promise((resolveWait) => setTimeout(resolveWait, 200));
+  }
+  throw new Error(`the device did not sync:\n${twin.log()}`);
+}
+
+/** A hub with its owner, and an owner device enrolled on it (PIN 1234). */
+export async function openShop() {
+  const hub = new Hub();
+  await hub.start();
+  const owner = new Twin();
+  await owner.start();
+  await api(owner, 'enrol', { hubUrl: hub.url, username: OWNER.username, password: OWNER.password, pin: '1234' });
+  return { hub, owner };
+}
