@@ -41,10 +41,12 @@ export function showError(err: unknown) {
 }
 
 export async function refreshInfo() {
+  const before = app.info?.user?.id ?? null;
   app.info = await call<AppInfo>('app_info');
   if (app.info.locale === 'ar' || app.info.locale === 'en') setLocale(app.info.locale as Locale);
   const screens = screensFor(app.info.user?.role);
-  if (!screens.includes(app.screen)) app.screen = screens[0];
+  // A new person at the device starts on their role's home screen.
+  if ((app.info.user?.id ?? null) !== before || !screens.includes(app.screen)) app.screen = screens[0];
 }
 
 export async function refreshInbox() {
