@@ -1,114 +1,24 @@
-// The shapes the screens read from the commands, mirroring the DTOs of
-// crates/app (generated into ./bindings by ts-rs). Money is integer minor
-// units with its currency; quantities are thousandths (`qtyMilli`).
+// The shapes the screens read from the commands: the DTOs generated from
+// crates/app into ./bindings (ts-rs), and, for commands whose bindings are
+// not generated yet, the same conventions written here. Money is integer
+// minor units with its currency; quantities are thousandths (`qtyMilli`).
 
-export type Mode = 'unset' | 'standalone' | 'enrolled';
-export type Role = 'owner' | 'manager' | 'cashier' | 'salesperson' | 'warehouse';
-
-export interface MoneyDto {
-  minor: number;
-  currency: string;
-}
-
-export interface UserDto {
-  id: string;
-  username: string;
-  displayName: string;
-  role: Role;
-  active: boolean;
-}
-
-export interface AppInfo {
-  mode: Mode;
-  deviceId: string;
-  docPrefix: string;
-  baseCurrency: string;
-  user: UserDto | null;
-  hubUrl: string | null;
-  locale: string;
-  version: string;
-}
-
-export interface ProductDto {
-  id: string;
-  sku: string;
-  name: string;
-  brand: string | null;
-  unit: string;
-  categoryId: string | null;
-  cost: MoneyDto;
-  price: MoneyDto;
-  taxRateBp: number;
-  active: boolean;
-}
-
-export interface ProductPageDto {
-  total: number;
-  offset: number;
-  products: ProductDto[];
-}
-
-export interface LocationStockDto {
-  locationId: string;
-  locationName: string;
-  qtyMilli: number;
-}
-
-export interface BarcodeDto {
-  id: string;
-  productId: string;
-  code: string;
-  packQtyMilli: number;
-  active: boolean;
-}
-
-export interface ProductDetail {
-  product: ProductDto;
-  barcodes: BarcodeDto[];
-  stock: LocationStockDto[];
-}
-
-/** What a scan found (`lookup_code`). The price is `product.price`. */
-export interface CodeHit {
-  product: ProductDto;
-  code: string;
-  packQtyMilli: number;
-  stock: LocationStockDto[];
-}
-
-export type SyncPhase = 'standalone' | 'syncing' | 'idle' | 'offline' | 'blocked';
-
-export interface SyncStatusDto {
-  phase: SyncPhase;
-  online: boolean;
-  unsentCount: number;
-  lastSyncMs: number | null;
-  failures: number;
-  pagesApplied: number;
-  lastErrorCode: string | null;
-  /** 0..1 while a snapshot loads, when the core reports it. */
-  progress?: number | null;
-}
-
-export interface InboxItemDto {
-  id: string;
-  source: 'notice' | 'flag';
-  kind: string;
-  code: string;
-  opType: string | null;
-  entityId: string | null;
-  detail: string | null;
-  createdMs: number;
-}
-
-export interface PriceListDto {
-  id: string;
-  name: string;
-  currency: string;
-  tier: string | null;
-  region: string | null;
-  active: boolean;
-}
+export type { AppInfo } from './bindings/AppInfo';
+export type { AppMode as Mode } from './bindings/AppMode';
+export type { BarcodeDto } from './bindings/BarcodeDto';
+export type { CodeHit } from './bindings/CodeHit';
+export type { InboxItemDto } from './bindings/InboxItemDto';
+export type { LocationStockDto } from './bindings/LocationStockDto';
+export type { MoneyDto } from './bindings/MoneyDto';
+export type { PriceListDto } from './bindings/PriceListDto';
+export type { ProductDetail } from './bindings/ProductDetail';
+export type { ProductDto } from './bindings/ProductDto';
+export type { ProductPageDto } from './bindings/ProductPageDto';
+export type { RoleDto as Role } from './bindings/RoleDto';
+export type { SyncPhase } from './bindings/SyncPhase';
+export type { SyncStatusDto } from './bindings/SyncStatusDto';
+export type { UserDto } from './bindings/UserDto';
+import type { MoneyDto } from './bindings/MoneyDto';
 
 export interface LocationDto {
   id: string;

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { SyncStatusDto } from './api';
-import { badgeView } from './sync';
+import { badgeView, type SyncStatusView } from './sync';
 
-const base: SyncStatusDto = {
+const base: SyncStatusView = {
   phase: 'idle',
   online: true,
   unsentCount: 0,

@@ -1,6 +1,9 @@
 // What the sync badge shows, from a sync status (pure, so it is unit-tested).
 import type { SyncStatusDto } from './api';
 
+/** The status, with snapshot progress (0..1) when the core reports it. */
+export type SyncStatusView = SyncStatusDto & { progress?: number | null };
+
 export interface BadgeView {
   online: boolean;
   /** Standalone devices show no sync state at all. */
@@ -13,7 +16,7 @@ export interface BadgeView {
   tone: 'ok' | 'pending' | 'offline' | 'error';
 }
 
-export function badgeView(status: SyncStatusDto | null): BadgeView {
+export function badgeView(status: SyncStatusView | null): BadgeView {
   if (!status) {
     return { online: false, standalone: false, unsent: 0, lastSyncMs: null, progressPercent: null, tone: 'offline' };
   }
