@@ -19,66 +19,118 @@ export type { SyncPhase } from './bindings/SyncPhase';
 export type { SyncStatusDto } from './bindings/SyncStatusDto';
 export type { UserDto } from './bindings/UserDto';
 import type { MoneyDto } from './bindings/MoneyDto';
+import type { ProductDto } from './bindings/ProductDto';
+
+export type PaymentMethod = 'cash' | 'card' | 'wallet' | 'account';
+export type OrderStatus = 'draft' | 'provisional' | 'confirmed' | 'rejected';
+
+export interface QtyLine {
+  productId: string;
+  qtyMilli: number;
+}
 
 export interface LocationDto {
   id: string;
   name: string;
-  kind?: string;
+  kind: string;
+  parentId: string | null;
+  active: boolean;
 }
 
 export interface CustomerDto {
   id: string;
+  code: string | null;
   name: string;
+  phone: string | null;
+  email: string | null;
+  priceListId: string | null;
   currency: string;
-  balance?: MoneyDto;
-  priceListId?: string | null;
+  creditLimit: MoneyDto;
+  balance: MoneyDto;
+  active: boolean;
+}
+
+export interface CatalogLine {
+  product: ProductDto;
+  price: MoneyDto;
+}
+
+export interface CustomerCatalogPage {
+  total: number;
+  offset: number;
+  currency: string;
+  priceListId: string | null;
+  lines: CatalogLine[];
 }
 
 export interface OrderDto {
   id: string;
-  number: string;
+  number: string | null;
   customerId: string;
-  customerName?: string;
-  status: string;
+  customerName: string;
+  status: OrderStatus;
   total: MoneyDto;
-  createdMs?: number;
-  reason?: string | null;
+  note: string | null;
+  createdMs: number;
 }
 
-export interface StockRow {
+export interface OrderSummaryDto {
+  id: string;
+  number: string | null;
+  customerName: string;
+  status: OrderStatus;
+  total: MoneyDto;
+  nLines: number;
+  createdMs: number;
+}
+
+export interface ProductStockDto {
   productId: string;
-  name: string;
   sku: string;
+  name: string;
+  unit: string;
   qtyMilli: number;
 }
 
 export interface MovementDto {
   id: string;
   kind: string;
+  locationId: string;
   qtyMilli: number;
-  locationName?: string;
-  atMs: number | null;
+  atMs: number;
+  reason: string | null;
 }
 
-export interface CountPreviewLine {
+export interface CountLineDto {
   productId: string;
-  name: string;
   sku: string;
+  name: string;
   expectedMilli: number;
   countedMilli: number;
   varianceMilli: number;
 }
 
+export interface CountView {
+  sessionId: string;
+  locationId: string;
+  status: string;
+  lines: CountLineDto[];
+}
+
 export interface TransferDto {
   id: string;
   number: string;
-  fromName?: string;
-  toName?: string;
-  toId?: string;
-  status: string;
+  fromLocationId: string;
+  toLocationId: string;
+  sentMs: number;
+  open: boolean;
+  lines: { productId: string; sku: string; name: string; sentMilli: number; receivedMilli: number; inTransitMilli: number }[];
 }
 
+export type DiscountDto = { kind: 'percent'; basisPoints: number } | { kind: 'amount'; amount: MoneyDto };
+
 export interface QuoteDto {
+  currency: string;
   subtotal: MoneyDto;
   discount: MoneyDto;
   tax: MoneyDto;
@@ -86,40 +138,56 @@ export interface QuoteDto {
 }
 
 export interface ReceiptLineDto {
+  lineId: string;
   productId: string;
+  sku: string;
   name: string;
   qtyMilli: number;
   unitPrice: MoneyDto;
+  discount: MoneyDto;
+  tax: MoneyDto;
   total: MoneyDto;
-  returnableMilli?: number;
+  returnedMilli: number;
 }
 
 export interface ReceiptDto {
-  id?: string;
+  saleId: string;
   number: string;
-  atMs: number | null;
+  soldAtMs: number;
+  locationName: string;
+  customerName: string | null;
+  currency: string;
   lines: ReceiptLineDto[];
   subtotal: MoneyDto;
   discount: MoneyDto;
   tax: MoneyDto;
   total: MoneyDto;
-  payments: { method: string; amount: MoneyDto }[];
+  payments: { method: PaymentMethod; amount: MoneyDto; rateMicros: number; counted: MoneyDto }[];
   change: MoneyDto;
+  refunded: MoneyDto;
+}
+
+export interface ReturnReceiptDto {
+  returnId: string;
+  number: string;
+  saleNumber: string;
+  returnedAtMs: number;
+  total: MoneyDto;
 }
 
 export interface ShiftDto {
   id: string;
-  openedMs: number | null;
+  locationId: string;
   float: MoneyDto;
-}
-
-export interface ShiftCloseDto {
+  openedMs: number;
+  closedMs: number | null;
   expected: MoneyDto;
-  counted: MoneyDto;
-  variance: MoneyDto;
+  counted: MoneyDto | null;
+  variance: MoneyDto | null;
 }
 
 export interface DashboardDto {
-  todaySales: { count: number; total: MoneyDto }[];
-  lowStock: { productId: string; name: string; sku: string; qtyMilli: number; locationName?: string }[];
+  sales: { nSales: number; total: MoneyDto }[];
+  lowStock: { productId: string; sku: string; name: string; locationId: string; locationName: string; qtyMilli: number }[];
+  inboxCount: number;
 }
