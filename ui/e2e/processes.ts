@@ -147,13 +147,3 @@ export async function synced(twin: Twin) {
   }
   throw new Error(`the device did not sync:\n${twin.log()}`);
 }
-
-/** A hub with its owner, and an owner device enrolled on it (PIN 1234). */
-export async function openShop() {
-  const hub = new Hub();
-  await hub.start();
-  const owner = new Twin();
-  await owner.start();
-  await api(owner, 'enrol', { hubUrl: hub.url, username: OWNER.username, password: OWNER.password, pin: '1234' });
-  return { hub, owner };
-}
