@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use stockroom_core::sync::{BlockReason, SyncStatus};
-use stockroom_core::{Currency, Money, Product, Role, User};
+use stockroom_core::{Currency, Money, PaymentMethod, Product, ProductQty, Qty, Role, User};
 use ts_rs::TS;
 use uuid::Uuid;
 
@@ -200,5 +200,56 @@ impl SyncStatusDto {
             pages_applied: status.pages_applied,
             last_error_code: status.blocked.as_ref().map(|reason| block_code(reason).to_string()),
         }
+    }
+}
+
+/// How money is paid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethodDto {
+    Cash,
+    Card,
+    Wallet,
+    /// Charged to the customer's account.
+    Account,
+}
+
+impl From<PaymentMethodDto> for PaymentMethod {
+    fn from(method: PaymentMethodDto) -> PaymentMethod {
+        match method {
+            PaymentMethodDto::Cash => PaymentMethod::Cash,
+            PaymentMethodDto::Card => PaymentMethod::Card,
+            PaymentMethodDto::Wallet => PaymentMethod::Wallet,
+            PaymentMethodDto::Account => PaymentMethod::Account,
+        }
+    }
+}
+
+impl From<PaymentMethod> for PaymentMethodDto {
+    fn from(method: PaymentMethod) -> PaymentMethodDto {
+        match method {
+            PaymentMethod::Cash => PaymentMethodDto::Cash,
+            PaymentMethod::Card => PaymentMethodDto::Card,
+            PaymentMethod::Wallet => PaymentMethodDto::Wallet,
+            PaymentMethod::Account => PaymentMethodDto::Account,
+        }
+    }
+}
+
+/// A quantity of a product, in thousandths (1000 = one piece or one kg).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct QtyLine {
+    pub product_id: Uuid,
+    pub qty_milli: i64,
+}
+
+impl QtyLine {
+    pub fn qty(&self) -> Qty {
+        Qty(self.qty_milli)
+    }
+
+    pub fn to_core(self) -> ProductQty {
+        ProductQty::new(self.product_id, self.qty())
     }
 }

@@ -2,5 +2,6 @@
 //! HTTP on port 0 with a real SQLite file, the twin binary as a process,
 //! and a real hub.
 
+mod personas;
 mod support;
 mod twin;

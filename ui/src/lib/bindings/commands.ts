@@ -6,26 +6,64 @@ import type { AppInfo } from "./AppInfo";
 import type { ArchiveProductArgs } from "./ArchiveProductArgs";
 import type { BarcodeDto } from "./BarcodeDto";
 import type { CategoryDto } from "./CategoryDto";
+import type { CloseShiftArgs } from "./CloseShiftArgs";
 import type { CodeHit } from "./CodeHit";
+import type { CountLineArgs } from "./CountLineArgs";
+import type { CountSessionArgs } from "./CountSessionArgs";
+import type { CountView } from "./CountView";
+import type { CreateLocationArgs } from "./CreateLocationArgs";
 import type { CreateProductArgs } from "./CreateProductArgs";
+import type { CreateUserArgs } from "./CreateUserArgs";
+import type { CustomerCatalogArgs } from "./CustomerCatalogArgs";
+import type { CustomerCatalogPage } from "./CustomerCatalogPage";
+import type { CustomerDto } from "./CustomerDto";
+import type { DashboardArgs } from "./DashboardArgs";
+import type { DashboardDto } from "./DashboardDto";
 import type { DismissInboxItemArgs } from "./DismissInboxItemArgs";
 import type { EnrolArgs } from "./EnrolArgs";
+import type { GetReceiptArgs } from "./GetReceiptArgs";
 import type { IdArgs } from "./IdArgs";
 import type { InboxItemDto } from "./InboxItemDto";
+import type { ListCustomersArgs } from "./ListCustomersArgs";
+import type { ListOrdersArgs } from "./ListOrdersArgs";
+import type { ListTransfersArgs } from "./ListTransfersArgs";
+import type { LocationArgs } from "./LocationArgs";
+import type { LocationDto } from "./LocationDto";
 import type { LookupCodeArgs } from "./LookupCodeArgs";
+import type { MovementDto } from "./MovementDto";
 import type { NoArgs } from "./NoArgs";
+import type { OpenShiftArgs } from "./OpenShiftArgs";
+import type { OrderDto } from "./OrderDto";
+import type { OrderSummaryDto } from "./OrderSummaryDto";
+import type { PaymentRecorded } from "./PaymentRecorded";
 import type { PriceListDto } from "./PriceListDto";
 import type { ProductDetail } from "./ProductDetail";
 import type { ProductDto } from "./ProductDto";
+import type { ProductMovementsArgs } from "./ProductMovementsArgs";
 import type { ProductPageDto } from "./ProductPageDto";
+import type { ProductStockDto } from "./ProductStockDto";
+import type { QuoteDto } from "./QuoteDto";
+import type { ReceiptDto } from "./ReceiptDto";
+import type { ReceiveArgs } from "./ReceiveArgs";
+import type { ReceiveTransferArgs } from "./ReceiveTransferArgs";
+import type { Received } from "./Received";
+import type { RecordPaymentArgs } from "./RecordPaymentArgs";
+import type { RecordReturnArgs } from "./RecordReturnArgs";
+import type { ReturnReceiptDto } from "./ReturnReceiptDto";
+import type { SaleArgs } from "./SaleArgs";
 import type { SearchProductsArgs } from "./SearchProductsArgs";
 import type { SetLocaleArgs } from "./SetLocaleArgs";
 import type { SetPriceArgs } from "./SetPriceArgs";
+import type { ShiftDto } from "./ShiftDto";
 import type { SignInArgs } from "./SignInArgs";
 import type { SignOutArgs } from "./SignOutArgs";
 import type { StartStandaloneArgs } from "./StartStandaloneArgs";
+import type { SubmitOrderArgs } from "./SubmitOrderArgs";
 import type { SyncStatusDto } from "./SyncStatusDto";
+import type { TransferDto } from "./TransferDto";
+import type { TransferOutArgs } from "./TransferOutArgs";
 import type { UpdateProductArgs } from "./UpdateProductArgs";
+import type { UpdateUserArgs } from "./UpdateUserArgs";
 import type { UserDto } from "./UserDto";
 
 export type Commands = {
@@ -46,6 +84,33 @@ export type Commands = {
   list_price_lists: { args: NoArgs; out: Array<PriceListDto> };
   set_price: { args: SetPriceArgs; out: null };
   list_categories: { args: NoArgs; out: Array<CategoryDto> };
+  list_customers: { args: ListCustomersArgs; out: Array<CustomerDto> };
+  customer_catalog: { args: CustomerCatalogArgs; out: CustomerCatalogPage };
+  submit_order: { args: SubmitOrderArgs; out: OrderDto };
+  list_orders: { args: ListOrdersArgs; out: Array<OrderSummaryDto> };
+  record_payment: { args: RecordPaymentArgs; out: PaymentRecorded };
+  list_locations: { args: NoArgs; out: Array<LocationDto> };
+  create_location: { args: CreateLocationArgs; out: LocationDto };
+  receive: { args: ReceiveArgs; out: Received };
+  start_count: { args: LocationArgs; out: CountView };
+  count_line: { args: CountLineArgs; out: CountView };
+  count_preview: { args: CountSessionArgs; out: CountView };
+  commit_count: { args: CountSessionArgs; out: CountView };
+  transfer_out: { args: TransferOutArgs; out: TransferDto };
+  list_transfers: { args: ListTransfersArgs; out: Array<TransferDto> };
+  receive_transfer: { args: ReceiveTransferArgs; out: TransferDto };
+  stock_by_location: { args: LocationArgs; out: Array<ProductStockDto> };
+  product_movements: { args: ProductMovementsArgs; out: Array<MovementDto> };
+  quote_sale: { args: SaleArgs; out: QuoteDto };
+  record_sale: { args: SaleArgs; out: ReceiptDto };
+  get_receipt: { args: GetReceiptArgs; out: ReceiptDto };
+  record_return: { args: RecordReturnArgs; out: ReturnReceiptDto };
+  open_shift: { args: OpenShiftArgs; out: ShiftDto };
+  close_shift: { args: CloseShiftArgs; out: ShiftDto };
+  current_shift: { args: NoArgs; out: ShiftDto | null };
+  create_user: { args: CreateUserArgs; out: UserDto };
+  update_user: { args: UpdateUserArgs; out: UserDto };
+  dashboard: { args: DashboardArgs; out: DashboardDto };
   sync_status: { args: NoArgs; out: SyncStatusDto };
   sync_now: { args: NoArgs; out: SyncStatusDto };
   inbox: { args: NoArgs; out: Array<InboxItemDto> };
@@ -72,6 +137,33 @@ export const COMMAND_NAMES: CommandName[] = [
   "list_price_lists",
   "set_price",
   "list_categories",
+  "list_customers",
+  "customer_catalog",
+  "submit_order",
+  "list_orders",
+  "record_payment",
+  "list_locations",
+  "create_location",
+  "receive",
+  "start_count",
+  "count_line",
+  "count_preview",
+  "commit_count",
+  "transfer_out",
+  "list_transfers",
+  "receive_transfer",
+  "stock_by_location",
+  "product_movements",
+  "quote_sale",
+  "record_sale",
+  "get_receipt",
+  "record_return",
+  "open_shift",
+  "close_shift",
+  "current_shift",
+  "create_user",
+  "update_user",
+  "dashboard",
   "sync_status",
   "sync_now",
   "inbox",
