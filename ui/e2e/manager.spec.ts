@@ -29,9 +29,25 @@ test('manager: products, users and locations, offline and back', async ({ page }
     await page.getByTestId('product-search').fill('mint');
     await expect(page.getByTestId('product-row')).toHaveCount(1);
     await shoot(page, 'manager-products');
+    await page.getByTestId('product-new').click();
+
+    // A user and a location.
+    await page.getByTestId('manage-tab-users').click();
+    await page.getByTestId('new-user-name').fill('nina');
+    await page.getByTestId('new-user-role').selectOption('cashier');
+    await page.getByTestId('new-user-pin').fill('5555');
+    await page.getByTestId('new-user-save').click();
+    await expect(page.getByTestId('user-row').filter({ hasText: 'nina' })).toHaveCount(1);
+    await shoot(page, 'manager-users');
+    await page.getByTestId('manage-tab-locations').click();
+    await page.getByTestId('new-location-name').fill('Back room');
+    await page.getByTestId('new-location-kind').selectOption('warehouse');
+    await page.getByTestId('new-location-save').click();
+    await expect(page.getByTestId('location-row').filter({ hasText: 'Back room' })).toHaveCount(1);
 
     // The hub goes away; work goes on and waits in the outbox.
     await hub.stop();
+    await page.getByTestId('manage-tab-products').click();
     await page.getByTestId('product-name').fill('Chamomile tea 20 bags');
     await page.getByTestId('product-sku').fill('TEA-CHM');
     await page.getByTestId('product-price').fill('2.95');
@@ -56,6 +72,10 @@ test('manager: products, users and locations, offline and back', async ({ page }
     await page.getByTestId('product-search').fill('tea');
     await expect(page.getByTestId('product-row')).toHaveCount(2);
     await page.getByTestId('product-search').blur();
+    const onHub = await api<{ name: string }[]>(second, 'list_locations');
+    expect(onHub.map((loc) => loc.name)).toContain('Back room');
+    const users = await api<{ username: string }[]>(second, 'list_users');
+    expect(users.map((user) => user.username)).toContain('nina');
     await wedgeScan(page, '96385074');
     await expect(page.getByTestId('lookup-name')).toHaveText('Chamomile tea 20 bags');
   } finally {
