@@ -2,7 +2,7 @@
 // committing, a transfer sent while the hub is down (it reaches the hub when
 // it is back), receiving it at the other location, stock and movements.
 import { expect, test } from '@playwright/test';
-import { api, synced, Twin } from './processes';
+import { api, Twin } from './processes';
 import { enrolAndWait, shoot, waitOfflineWithUnsent, waitSynced, wedgeScan } from './helpers';
 import { openShop } from './shop';
 
@@ -57,9 +57,13 @@ test('warehouse: receive, count, transfer offline, receive transfer', async ({ p
     await shop.hub.start();
     await page.getByTestId('sync-badge').click();
     await waitSynced(page);
-    await synced(shop.owner);
-    const ownerStock = await api<{ sku: string; qtyMilli: number }[]>(shop.owner, 'stock_by_location', { locationId: warehouseId });
-    expect(ownerStock.find((row) => row.sku === 'COF-250')?.qtyMilli).toBe(6000);
+    await expect
+      .poll(async () => {
+        await api(shop.owner, 'sync_now');
+        const rows = await api<{ sku: string; qtyMilli: number }[]>(shop.owner, 'stock_by_location', { locationId: warehouseId });
+        return rows.find((row) => row.sku === 'COF-250')?.qtyMilli;
+      }, { timeout: 30_000 })
+      .toBe(6000);
 
     // The transfer is received at the shop floor.
     await page.getByTestId('location-select').selectOption(floorId);
