@@ -60,6 +60,13 @@ test('cashier: shift, sale with split payment, offline sale, return', async ({ p
     await waitOfflineWithUnsent(page);
     await page.getByTestId('new-sale').click();
 
+    // Signing out now warns that the sales have not reached the hub; the clerk stays.
+    await page.getByTestId('sign-out').click();
+    await expect(page.getByTestId('signout-warning')).toBeVisible();
+    await shoot(page, 'signout-warning');
+    await page.getByTestId('signout-warning').getByRole('button').first().click();
+    await expect(page.getByTestId('current-user')).toBeVisible();
+
     // Back online: both sales reach the hub and the owner's device.
     await shop.hub.start();
     await page.getByTestId('sync-badge').click();

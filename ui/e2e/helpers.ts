@@ -22,10 +22,19 @@ export async function signInWithPin(page: Page, username: string, pin: string) {
   await expect(page.getByTestId('current-user')).toBeVisible();
 }
 
-/** Types a code the way a keyboard-wedge scanner does: fast, then Enter. */
+/**
+ * Sends a code the way a keyboard-wedge scanner does: every key and Enter in
+ * one burst, into whatever has focus. (Playwright's own typing goes key by key
+ * over the DevTools protocol, which on a loaded machine is slower than a
+ * person, so it would rightly not count as a scan.)
+ */
 export async function wedgeScan(page: Page, code: string) {
-  await page.keyboard.type(code, { delay: 0 });
-  await page.keyboard.press('Enter');
+  await page.evaluate((text) => {
+    const target = document.activeElement ?? document.body;
+    for (const key of [...text, 'Enter']) {
+      target.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true, cancelable: true }));
+    }
+  }, code);
 }
 
 export async function waitSynced(page: Page) {
@@ -51,9 +60,9 @@ export async function shoot(page: Page, name: string) {
   mkdirSync(screenshotDir, { recursive: true });
   await expect(page.locator('html')).toHaveAttribute('dir', 'ltr');
   await page.screenshot({ path: join(screenshotDir, `${name}-ltr.png`) });
-  await page.getByTestId('locale-toggle').click();
+  await page.getByTestId('locale-toggle').dispatchEvent('click'); // also under an open dialog
   await expect(page.locator('html')).toHaveAttribute('dir', 'rtl');
   await page.screenshot({ path: join(screenshotDir, `${name}-rtl.png`) });
-  await page.getByTestId('locale-toggle').click();
+  await page.getByTestId('locale-toggle').dispatchEvent('click'); // also under an open dialog
   await expect(page.locator('html')).toHaveAttribute('dir', 'ltr');
 }

@@ -32,6 +32,7 @@ test('warehouse: receive, count, transfer offline, receive transfer', async ({ p
     // Count: 10 coffees on the shelf, 2 fewer than expected.
     await page.getByTestId('stock-tab-count').click();
     await page.getByTestId('count-start').click();
+    await expect(page.getByTestId('count-start')).toHaveCount(0);
     await wedgeScan(page, '4006381333931');
     await page.locator('[data-testid="line"][data-sku="COF-250"] [data-testid="line-qty"]').fill('10');
     await page.locator('[data-testid="line"][data-sku="COF-250"] [data-testid="line-qty"]').blur();
