@@ -41,6 +41,17 @@ test('standalone start, PIN pad, wedge scan, catalog search', async ({ page }) =
     await expect(page.getByTestId('product-search')).toHaveValue('chocolate');
     await page.keyboard.press('Escape');
 
+    // The same screens on a phone and a tablet.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByTestId('nav-sell').click();
+    await wedgeScan(page, COFFEE_EAN);
+    await expect(page.getByTestId('line')).toHaveCount(1);
+    await expect(page.getByTestId('product-row').first()).toBeVisible();
+    await shoot(page, 'phone-till');
+    await page.setViewportSize({ width: 820, height: 1180 });
+    await shoot(page, 'tablet-till');
+    await page.setViewportSize({ width: 1280, height: 800 });
+
     // Sign out (standalone: nothing to send), back to the PIN pad.
     await page.getByTestId('sign-out').click();
     await expect(page.getByTestId('user-list')).toBeVisible();
