@@ -8,6 +8,7 @@ import { openShop } from './shop';
 
 test('cashier: shift, sale with split payment, offline sale, return', async ({ page }) => {
   const shop = await openShop([['cara', 'cashier']]);
+  expect(shop.currency).toBe('EUR'); // the amounts below are in the hub shop's euros
   const till = new Twin();
   await till.start();
   try {
@@ -31,19 +32,23 @@ test('cashier: shift, sale with split payment, offline sale, return', async ({ p
     await expect(page.getByTestId('line')).toHaveCount(2);
     await expect(page.getByTestId('sale-total')).toContainText('11.97');
 
-    // Split: 5.00 on card, 10.00 cash -> change 3.03.
+    // Split across methods and currencies: 5.00 EUR on card, then 10.00 USD
+    // cash at 0.90 EUR per USD (9.00 EUR) -> change 2.03 EUR.
     await page.getByTestId('pay-method').selectOption('card');
     await page.getByTestId('pay-amount').fill('5');
     await page.getByTestId('pay-add').click();
+    await expect(page.getByTestId('pay-remaining')).toContainText('6.97');
     await page.getByTestId('pay-method').selectOption('cash');
+    await page.getByTestId('pay-currency').fill('USD');
+    await page.getByTestId('pay-rate').fill('0.9');
     await page.getByTestId('pay-amount').fill('10');
     await page.getByTestId('pay-add').click();
     await expect(page.getByTestId('pay-remaining')).toContainText('0.00');
-    await expect(page.getByTestId('pay-change')).toContainText('3.03');
+    await expect(page.getByTestId('pay-change')).toContainText('2.03');
     await shoot(page, 'till-sale');
     await page.getByTestId('sale-complete').click();
     await expect(page.getByTestId('receipt')).toBeVisible();
-    await expect(page.getByTestId('receipt-change')).toContainText('3.03');
+    await expect(page.getByTestId('receipt-change')).toContainText('2.03');
     const firstReceipt = (await page.getByTestId('receipt-number').textContent())!.trim();
     await shoot(page, 'till-receipt');
     await page.getByTestId('new-sale').click();
@@ -52,6 +57,7 @@ test('cashier: shift, sale with split payment, offline sale, return', async ({ p
     await shop.hub.stop();
     await page.getByTestId('product-search').fill('milk');
     await page.getByTestId('product-row').first().click();
+    await page.getByTestId('pay-currency').fill(shop.currency);
     await page.getByTestId('pay-add').click(); // nothing typed: pays exactly what is owed
     await expect(page.getByTestId('pay-remaining')).toContainText('0.00');
     await page.getByTestId('sale-complete').click();
