@@ -44,6 +44,8 @@ pub enum Op {
     OrderSubmitted(OrderSubmitted),
     #[serde(rename = "user.set")]
     UserSet(UserSet),
+    #[serde(rename = "order.decided")]
+    OrderDecided(OrderDecided),
 }
 
 /// The op type without its payload, as stored in the outbox's `op_type` column.
@@ -56,10 +58,11 @@ pub enum OpKind {
     PaymentReceived,
     OrderSubmitted,
     UserSet,
+    OrderDecided,
 }
 
 impl OpKind {
-    pub const ALL: [OpKind; 7] = [
+    pub const ALL: [OpKind; 8] = [
         OpKind::FieldsSet,
         OpKind::StockMoved,
         OpKind::SaleCompleted,
@@ -67,6 +70,7 @@ impl OpKind {
         OpKind::PaymentReceived,
         OpKind::OrderSubmitted,
         OpKind::UserSet,
+        OpKind::OrderDecided,
     ];
 
     /// The wire name (the `type` tag).
@@ -79,6 +83,7 @@ impl OpKind {
             OpKind::PaymentReceived => "payment.received",
             OpKind::OrderSubmitted => "order.submitted",
             OpKind::UserSet => "user.set",
+            OpKind::OrderDecided => "order.decided",
         }
     }
 
@@ -102,6 +107,7 @@ impl Op {
             Op::PaymentReceived(_) => OpKind::PaymentReceived,
             Op::OrderSubmitted(_) => OpKind::OrderSubmitted,
             Op::UserSet(_) => OpKind::UserSet,
+            Op::OrderDecided(_) => OpKind::OrderDecided,
         }
     }
 
@@ -397,6 +403,63 @@ pub struct UserSet {
     pub display_name: String,
     pub role: String,
     pub active: bool,
+}
+
+/// The hub's answer to a submitted order (class A), made by the hub alone
+/// and carried to every device through the feed right after the order.
+/// Devices never send it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderDecided {
+    pub order_id: Uuid,
+    pub status: OrderDecision,
+    /// Why a rejected order was rejected; `None` when confirmed.
+    pub reason: Option<OrderRejectReason>,
+}
+
+/// What the hub decided about an order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderDecision {
+    Confirmed,
+    Rejected,
+}
+
+impl OrderDecision {
+    /// The order status a device records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderDecision::Confirmed => "confirmed",
+            OrderDecision::Rejected => "rejected",
+        }
+    }
+}
+
+/// Why the hub rejected an order: stable codes for the inbox.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderRejectReason {
+    /// The hub holds no such customer.
+    UnknownCustomer,
+    /// The customer was deactivated.
+    CustomerInactive,
+    /// The order is not in the customer's currency.
+    WrongCurrency,
+    /// A line names a product the hub does not hold.
+    UnknownProduct,
+    /// A line names a deactivated (archived) product.
+    ProductInactive,
+}
+
+impl OrderRejectReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderRejectReason::UnknownCustomer => "unknown_customer",
+            OrderRejectReason::CustomerInactive => "customer_inactive",
+            OrderRejectReason::WrongCurrency => "wrong_currency",
+            OrderRejectReason::UnknownProduct => "unknown_product",
+            OrderRejectReason::ProductInactive => "product_inactive",
+        }
+    }
 }
 
 #[cfg(test)]

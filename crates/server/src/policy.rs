@@ -4,10 +4,14 @@
 
 use std::collections::BTreeSet;
 
-use stockroom_protocol::ops::{Entity, MovementKind, Payment};
+use stockroom_protocol::ops::{
+    Entity, MovementKind, OrderDecided, OrderDecision, OrderRejectReason, OrderSubmitted, Payment,
+};
 use stockroom_protocol::sync::{BatchStop, FlagCode, RawOpEnvelope, RejectCode};
 use stockroom_protocol::{Hlc, Op, OpKind};
 use uuid::Uuid;
+
+use crate::records::Record;
 
 /// Oldest payload version of any op type the hub still applies.
 pub const MIN_OP_VERSION: u32 = 1;
@@ -102,7 +106,7 @@ pub fn decode_op(op_type: &str, data: &serde_json::Value) -> Result<Op, serde_js
     use serde::de::Error as _;
     use serde::Deserialize as _;
     use stockroom_protocol::ops::{
-        AccountEntry, FieldsSet, OrderSubmitted, ReturnCompleted, SaleCompleted, StockMoved, UserSet,
+        AccountEntry, FieldsSet, OrderDecided, OrderSubmitted, ReturnCompleted, SaleCompleted, StockMoved, UserSet,
     };
     Ok(match OpKind::parse(op_type) {
         Some(OpKind::FieldsSet) => Op::FieldsSet(FieldsSet::deserialize(data)?),
@@ -112,6 +116,7 @@ pub fn decode_op(op_type: &str, data: &serde_json::Value) -> Result<Op, serde_js
         Some(OpKind::PaymentReceived) => Op::PaymentReceived(AccountEntry::deserialize(data)?),
         Some(OpKind::OrderSubmitted) => Op::OrderSubmitted(OrderSubmitted::deserialize(data)?),
         Some(OpKind::UserSet) => Op::UserSet(UserSet::deserialize(data)?),
+        Some(OpKind::OrderDecided) => Op::OrderDecided(OrderDecided::deserialize(data)?),
         None => return Err(serde_json::Error::custom(format!("unknown op type {op_type:?}"))),
     })
 }
@@ -151,7 +156,7 @@ pub fn is_fact(op: &Op) -> bool {
                     .iter()
                     .all(|movement| movement.kind == MovementKind::Receive)
         }
-        Op::FieldsSet(_) | Op::OrderSubmitted(_) | Op::UserSet(_) => false,
+        Op::FieldsSet(_) | Op::OrderSubmitted(_) | Op::UserSet(_) | Op::OrderDecided(_) => false,
     }
 }
 
@@ -193,6 +198,8 @@ pub fn required_permissions(op: &Op) -> BTreeSet<Permission> {
         Op::UserSet(_) => {
             needed.insert(Permission::ManageUsers);
         }
+        // Made by the hub alone: no role may send one (see `role_may_make`).
+        Op::OrderDecided(_) => {}
     }
     needed
 }
@@ -204,6 +211,7 @@ fn role_may_make(role: Role, op: &Op) -> bool {
     // Only an owner may make or change an owner.
     let owner_rule = match op {
         Op::UserSet(user) => user.role != Role::Owner.as_str() || role == Role::Owner,
+        Op::OrderDecided(_) => false,
         _ => true,
     };
     permitted && owner_rule
@@ -231,7 +239,55 @@ fn shape_holds(op: &Op) -> bool {
         Op::PaymentReceived(entry) => is_currency_code(&entry.currency),
         Op::OrderSubmitted(order) => !order.lines.is_empty() && is_currency_code(&order.currency),
         Op::UserSet(user) => !user.username.trim().is_empty() && Role::parse(&user.role).is_some(),
+        Op::OrderDecided(_) => true,
     }
+}
+
+/// The hub's decision on a submitted order, from the records it holds when
+/// the order's push commits: the customer (`None`: the hub has no such
+/// record) and each line's product, in line order. The first rule broken
+/// rejects the order; an order breaking none is confirmed. A record counts
+/// as inactive only when its `active` field is `false`.
+pub fn decide_order(order: &OrderSubmitted, customer: Option<&Record>, products: &[Option<&Record>]) -> OrderDecided {
+    let reason = order_breach(order, customer, products);
+    OrderDecided {
+        order_id: order.id,
+        status: if reason.is_some() {
+            OrderDecision::Rejected
+        } else {
+            OrderDecision::Confirmed
+        },
+        reason,
+    }
+}
+
+fn order_breach(
+    order: &OrderSubmitted,
+    customer: Option<&Record>,
+    products: &[Option<&Record>],
+) -> Option<OrderRejectReason> {
+    let Some(customer) = customer else {
+        return Some(OrderRejectReason::UnknownCustomer);
+    };
+    if !is_active(customer) {
+        return Some(OrderRejectReason::CustomerInactive);
+    }
+    let currency = customer.fields.get("currency").and_then(|currency| currency.as_str());
+    if currency.is_some_and(|currency| currency != order.currency) {
+        return Some(OrderRejectReason::WrongCurrency);
+    }
+    for product in products {
+        match product {
+            None => return Some(OrderRejectReason::UnknownProduct),
+            Some(product) if !is_active(product) => return Some(OrderRejectReason::ProductInactive),
+            Some(_) => {}
+        }
+    }
+    None
+}
+
+fn is_active(record: &Record) -> bool {
+    record.fields.get("active") != Some(&serde_json::Value::Bool(false))
 }
 
 /// The stamp the hub records for an op sent with `sent`: unchanged unless it

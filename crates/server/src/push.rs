@@ -36,7 +36,8 @@
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 
-use stockroom_protocol::ops::{Entity, FieldsSet};
+use sha2::{Digest, Sha256};
+use stockroom_protocol::ops::{Entity, FieldsSet, OrderSubmitted};
 use stockroom_protocol::snapshot::{chain_next, FieldStamp};
 use stockroom_protocol::sync::{
     BatchStop, FeedChange, FlagCode, OpOutcome, OpResult, RawOp, RawOpEnvelope, RejectCode,
@@ -150,6 +151,15 @@ pub(crate) trait PushTx: Send {
     /// entries and moves the tenant's head and chain, records the skew.
     fn finish(&mut self, end: &PushEnd<'_>) -> impl Future<Output = Result<(), HubError>> + Send;
 
+    /// Makes the tenant's hub device (under which the hub records its own
+    /// ops) unless it exists.
+    fn ensure_hub_device(
+        &mut self,
+        tenant_id: Uuid,
+        device_id: Uuid,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<(), HubError>> + Send;
+
     /// Commits the transaction.
     fn commit(self) -> impl Future<Output = Result<(), HubError>> + Send;
 
@@ -219,6 +229,8 @@ struct Pending<'a> {
     flags: Vec<FlagCode>,
     /// The record change of an applied `fields.set`.
     fields_set: Option<FieldsSet>,
+    /// An applied `order.submitted`, which the hub answers.
+    order: Option<OrderSubmitted>,
 }
 
 /// What became of a pending op.
@@ -322,9 +334,10 @@ async fn push_batch<T: PushTx>(
             }
             Decision::Reject(code) => (Some(code), Vec::new()),
         };
-        let fields_set = match (rejected, decoded) {
-            (None, Some(Op::FieldsSet(set))) => Some(set),
-            _ => None,
+        let (fields_set, order) = match (rejected, decoded) {
+            (None, Some(Op::FieldsSet(set))) => (Some(set), None),
+            (None, Some(Op::OrderSubmitted(order))) => (None, Some(order)),
+            _ => (None, None),
         };
         pending.push(Pending {
             row: OpLogRow {
@@ -339,6 +352,7 @@ async fn push_batch<T: PushTx>(
             },
             flags,
             fields_set,
+            order,
         });
         results.push(None);
         last_seq = envelope.seq;
@@ -374,18 +388,34 @@ async fn push_batch<T: PushTx>(
         *slot = Some(result(envelope, outcome));
     }
 
-    let mut feed = Vec::with_capacity(fed.len());
+    let mut feed = Vec::new();
     let mut first_position = 0;
     let mut head = None;
     if !fed.is_empty() {
         let (start, mut chain) = tenant.take(tx, auth.tenant_id).await?;
         first_position = start + 1;
+        // Each applied order is answered right after it in the feed.
+        let decisions = decide_orders(tx, auth, &fed, first_position, rules.now_ms).await?;
+        let decision_rows: Vec<OpLogRow<'_>> = decisions.iter().map(|(_, decision)| decision.row(auth)).collect();
+        if !decision_rows.is_empty() {
+            tx.ensure_hub_device(auth.tenant_id, hub_device_id(auth.tenant_id), rules.now_ms)
+                .await?;
+            let rows: Vec<&OpLogRow<'_>> = decision_rows.iter().collect();
+            tx.insert_ops(&rows).await?;
+        }
+        let mut answers = decisions.iter().map(|(index, _)| *index).zip(&decision_rows).peekable();
         for (index, op) in fed.iter().enumerate() {
-            chain = chain_after(&chain, first_position + index as u64, &op.row);
-            feed.push(FeedRow {
-                op_id: op.row.envelope.op_id,
-                chain,
-            });
+            let mut rows = vec![&op.row];
+            if let Some((_, answer)) = answers.next_if(|(answered, _)| *answered == index) {
+                rows.push(answer);
+            }
+            for row in rows {
+                chain = chain_after(&chain, first_position + feed.len() as u64, row);
+                feed.push(FeedRow {
+                    op_id: row.envelope.op_id,
+                    chain,
+                });
+            }
         }
         head = Some((start + feed.len() as u64, chain));
     }
@@ -405,6 +435,107 @@ async fn push_batch<T: PushTx>(
         results: results.into_iter().flatten().collect(),
         stopped,
     })
+}
+
+/// The hub's answer to one applied order: an `order.decided` op of the
+/// tenant's hub device, whose seq is its feed position.
+struct OrderAnswer {
+    envelope: RawOpEnvelope,
+    received_ms: u64,
+}
+
+impl OrderAnswer {
+    fn row(&self, auth: &DeviceAuth) -> OpLogRow<'_> {
+        OpLogRow {
+            envelope: &self.envelope,
+            tenant_id: auth.tenant_id,
+            op_type: self.envelope.op.op_type.clone(),
+            payload_json: self.envelope.op.data.to_string(),
+            effective_hlc: self.envelope.hlc,
+            received_ms: self.received_ms,
+            rejected: None,
+            flags_json: flags_json(&[]),
+        }
+    }
+}
+
+/// The device id under which the hub records its own ops for a tenant:
+/// derived from the tenant's id, the same on every hub instance.
+pub(crate) fn hub_device_id(tenant_id: Uuid) -> Uuid {
+    derived_id(b"stockroom hub device", tenant_id)
+}
+
+/// A version-8 UUID from a label and an id: the same inputs, the same id.
+fn derived_id(label: &[u8], id: Uuid) -> Uuid {
+    let digest = Sha256::new().chain_update(label).chain_update(id.as_bytes()).finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}
+
+/// Decides every applied order among `fed` (the ops about to enter the feed
+/// from `first_position` on) against the records as this transaction sees
+/// them, after the batch's own `fields.set`s: a customer or product made
+/// earlier in the same batch counts. Returns each answer with the index in
+/// `fed` of the order it answers, in feed order.
+async fn decide_orders<T: PushTx>(
+    tx: &mut T,
+    auth: &DeviceAuth,
+    fed: &[&Pending<'_>],
+    first_position: u64,
+    now_ms: u64,
+) -> Result<Vec<(usize, OrderAnswer)>, HubError> {
+    let orders: Vec<(usize, &Pending<'_>, &OrderSubmitted)> = fed
+        .iter()
+        .enumerate()
+        .filter_map(|(index, op)| op.order.as_ref().map(|order| (index, *op, order)))
+        .collect();
+    if orders.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut keys: Vec<RecordKey> = Vec::new();
+    for (_, _, order) in &orders {
+        keys.push((Entity::Customer, order.customer_id));
+        keys.extend(order.lines.iter().map(|line| (Entity::Product, line.product_id)));
+    }
+    keys.sort_by_key(|(entity, row_id)| (crate::records::entity_name(*entity), *row_id));
+    keys.dedup();
+    let records: HashMap<RecordKey, Record> = tx.load_records(auth.tenant_id, &keys).await?.into_iter().collect();
+
+    let hub_device = hub_device_id(auth.tenant_id);
+    let mut decisions = Vec::with_capacity(orders.len());
+    for (order_number, (index, op, order)) in orders.into_iter().enumerate() {
+        let customer = records.get(&(Entity::Customer, order.customer_id));
+        let products: Vec<Option<&Record>> = order
+            .lines
+            .iter()
+            .map(|line| records.get(&(Entity::Product, line.product_id)))
+            .collect();
+        let decided = policy::decide_order(order, customer, &products);
+        // The answer follows its order and every answer before it.
+        let position = first_position + index as u64 + order_number as u64 + 1;
+        let envelope = RawOpEnvelope {
+            op_id: derived_id(b"order.decided", op.row.envelope.op_id),
+            device_id: hub_device,
+            epoch: 0,
+            seq: position,
+            hlc: op.row.effective_hlc,
+            user_id: Uuid::nil(),
+            type_version: 1,
+            op: RawOp {
+                op_type: "order.decided".to_string(),
+                data: Op::OrderDecided(decided).payload_json(),
+            },
+        };
+        decisions.push((
+            index,
+            OrderAnswer {
+                envelope,
+                received_ms: now_ms,
+            },
+        ));
+    }
+    Ok(decisions)
 }
 
 /// Writes the new ops one by one, each in its own savepoint; an op whose

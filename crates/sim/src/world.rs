@@ -10,15 +10,14 @@ use anyhow::{bail, ensure, Context};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use stockroom_core::sync::{next_step, on_poke, run_step, unblock, Step, SyncConfig, SyncState};
-use stockroom_core::{
-    Durability, LocationKind, ManualClock, Money, NewProduct, PaymentMethod, PaymentRequest, ProductPatch, ProductQty,
-    Qty, SaleLineRequest, SaleRequest, SeededIds, Session, Store, StoreOptions,
-};
+use stockroom_core::{Durability, LocationKind, ManualClock, SeededIds, Session, Store, StoreOptions};
 use stockroom_server::store::{Enrolment, HubStore, NewHubUser};
 use stockroom_server::{AppState, HubConfig};
 use uuid::Uuid;
 
 use crate::link::{Faults, Network, SimLink};
+
+mod writes;
 
 /// A year, the largest clock error simulated.
 const YEAR_MS: i64 = 365 * 24 * 3600 * 1000;
@@ -104,6 +103,8 @@ pub struct SimConfig {
 #[derive(Clone, Debug, Default)]
 pub struct Outcome {
     pub ops_written: usize,
+    /// Orders the hub decided.
+    pub orders: usize,
     pub crashes: usize,
     pub new_epochs: usize,
     pub held_delivered: usize,
@@ -133,6 +134,7 @@ struct World {
     owner_id: Uuid,
     devices: Vec<Device>,
     products: Vec<Uuid>,
+    customers: Vec<Uuid>,
     written: BTreeSet<Uuid>,
     outcome: Outcome,
     sync_config: SyncConfig,
@@ -195,6 +197,7 @@ pub async fn run_seed(
         owner_id,
         devices: Vec::new(),
         products: Vec::new(),
+        customers: Vec::new(),
         written: BTreeSet::new(),
         outcome: Outcome::default(),
         sync_config: SyncConfig {
@@ -396,94 +399,6 @@ impl World {
         Ok(())
     }
 
-    /// One local write of a random kind; a refusal by the core (a product
-    /// this device has not received yet) is part of the game.
-    async fn write(&mut self, index: usize) -> anyhow::Result<()> {
-        let owner = self.owner()?;
-        let kind = self.rng.gen_range(0..100);
-        let product = (!self.products.is_empty()).then(|| self.products[self.rng.gen_range(0..self.products.len())]);
-        let qty = Qty::units(self.rng.gen_range(1..20));
-        let price = self.rng.gen_range(50..5_000);
-        let device = &self.devices[index];
-        let store = device.store.as_ref().context("device open")?;
-        let location = device.location.context("location")?;
-        let eur = "EUR".parse()?;
-        let result = match (kind, product) {
-            (0..=24, _) | (_, None) => {
-                let sku = format!("SKU-{}", self.products.len());
-                let id = store
-                    .create_product(
-                        &owner,
-                        &NewProduct::simple(&sku, &format!("Item {sku}"), Money::new(price, eur)),
-                    )
-                    .await?;
-                self.products.push(id);
-                Ok(())
-            }
-            (25..=49, Some(product)) => {
-                let patch = if kind % 2 == 0 {
-                    ProductPatch {
-                        price: Some(Money::new(price, eur)),
-                        ..ProductPatch::default()
-                    }
-                } else {
-                    ProductPatch {
-                        name: Some(format!("Renamed {price}")),
-                        ..ProductPatch::default()
-                    }
-                };
-                store.update_product(&owner, product, &patch).await.map(|_| ())
-            }
-            (50..=69, Some(product)) => store
-                .receive_goods(&owner, location, &[ProductQty::new(product, qty)], None)
-                .await
-                .map(|_| ()),
-            (70..=89, Some(product)) => {
-                let request = SaleRequest {
-                    location_id: location,
-                    customer_id: None,
-                    lines: vec![SaleLineRequest {
-                        product_id: product,
-                        qty,
-                        discount: None,
-                    }],
-                    discount: None,
-                    payments: Vec::new(),
-                };
-                match store.quote_sale(&owner, &request).await {
-                    Ok(quote) => {
-                        let paid = SaleRequest {
-                            payments: vec![PaymentRequest {
-                                method: PaymentMethod::Cash,
-                                amount: quote.total,
-                                rate_micros: None,
-                            }],
-                            ..request
-                        };
-                        store.record_sale(&owner, &paid).await.map(|_| ())
-                    }
-                    Err(err) => Err(err),
-                }
-            }
-            (_, Some(product)) => match store.start_count(&owner, location).await {
-                Ok(count) => match store.set_count_line(&owner, count, product, qty).await {
-                    Ok(()) => store.commit_count(&owner, count).await.map(|_| ()),
-                    Err(err) => {
-                        store.cancel_count(&owner, count).await?;
-                        Err(err)
-                    }
-                },
-                Err(err) => Err(err),
-            },
-        };
-        match result {
-            Ok(()) => {}
-            Err(err) if matches!(err.code(), "not_found" | "invalid_input" | "conflict") => {}
-            Err(err) => return Err(err).context("local write"),
-        }
-        self.note_written(index).await
-    }
-
     /// Faults off; everyone restarts, delivers what was held, and syncs
     /// until a whole round moves nothing.
     async fn quiesce(&mut self) -> anyhow::Result<()> {
@@ -577,7 +492,7 @@ impl World {
     /// The hub's whole feed, pulled page by page as a device would; with
     /// `replay`, also applied to a device that had nothing (the feed replay
     /// must equal the snapshot).
-    async fn pull_feed(&mut self, replay: bool) -> anyhow::Result<(Vec<Uuid>, Option<Device>)> {
+    async fn pull_feed(&mut self, replay: bool) -> anyhow::Result<(Vec<FeedOp>, Option<Device>)> {
         use stockroom_core::sync::HubLink as _;
         // Replaying needs a device; reading the feed only a hub session.
         let (link, mut device) = if replay {
@@ -611,7 +526,11 @@ impl World {
                 .map_err(|err| anyhow::anyhow!("feed pull failed: {}", err.detail))?;
             for entry in &page.changes {
                 if let stockroom_protocol::sync::FeedChange::Op(op) = &entry.change {
-                    feed_ops.push(op.op_id);
+                    feed_ops.push(FeedOp {
+                        op_id: op.op_id,
+                        op_type: op.op.op_type.clone(),
+                        order_id: op.op.data.get("order_id").or_else(|| op.op.data.get("id")).cloned(),
+                    });
                 }
             }
             if let Some(store) = device.as_mut().and_then(|device| device.store.as_ref()) {
@@ -628,8 +547,31 @@ impl World {
     /// snapshot; every eighth run also replays the whole feed into an empty
     /// device and holds it to the same reference.
     async fn check(&mut self, replay: bool) -> anyhow::Result<()> {
-        let (feed_ops, replayed) = self.pull_feed(replay).await?;
+        let (feed, replayed) = self.pull_feed(replay).await?;
+        // The hub answers every order once, right after it.
+        let orders: Vec<&FeedOp> = feed.iter().filter(|op| op.op_type == "order.submitted").collect();
+        for (index, op) in feed.iter().enumerate() {
+            if op.op_type == "order.submitted" {
+                let answer = feed.get(index + 1).filter(|next| next.op_type == "order.decided");
+                ensure!(
+                    answer.is_some_and(|answer| answer.order_id == op.order_id),
+                    "an order is not answered right after it in the feed"
+                );
+            }
+        }
+        let decided = feed.iter().filter(|op| op.op_type == "order.decided").count();
+        ensure!(
+            decided == orders.len(),
+            "{decided} decisions for {} orders",
+            orders.len()
+        );
+        self.outcome.orders += orders.len();
         // Exactly once, nothing lost: the feed holds every op written, once.
+        let feed_ops: Vec<Uuid> = feed
+            .iter()
+            .filter(|op| op.op_type != "order.decided")
+            .map(|op| op.op_id)
+            .collect();
         let distinct: BTreeSet<Uuid> = feed_ops.iter().copied().collect();
         ensure!(distinct.len() == feed_ops.len(), "an op is in the feed twice");
         if distinct != self.written {
@@ -682,6 +624,14 @@ impl World {
         }
         Ok(())
     }
+}
+
+/// An op as the checker reads the feed: its id, type, and the order it is
+/// (`order.submitted`) or answers (`order.decided`).
+struct FeedOp {
+    op_id: Uuid,
+    op_type: String,
+    order_id: Option<serde_json::Value>,
 }
 
 fn store_clock(clock: &ManualClock) -> u64 {

@@ -3,7 +3,9 @@
 //! (an op applied twice, or this device's own op coming back, changes
 //! nothing); orders and users are taken as the hub passed them.
 
-use stockroom_protocol::ops::{OrderSubmitted, ReturnCompleted, SaleCompleted, StockMoved, UserSet};
+use stockroom_protocol::ops::{
+    OrderDecided, OrderDecision, OrderSubmitted, ReturnCompleted, SaleCompleted, StockMoved, UserSet,
+};
 use stockroom_protocol::sync::RowChange;
 use stockroom_protocol::{Hlc, Op, OpEnvelope};
 
@@ -39,7 +41,35 @@ impl WriteTx<'_> {
             Op::PaymentReceived(entry) => self.insert_account_entry_once(entry, hlc, &device).await,
             Op::OrderSubmitted(order) => self.apply_order(order, hlc).await,
             Op::UserSet(user) => self.apply_user(user).await,
+            Op::OrderDecided(decided) => self.apply_order_decided(decided).await,
         }
+    }
+
+    /// The hub's answer to an order: the order takes the status, and a
+    /// rejection goes to the inbox with its reason. An answer to an order
+    /// this device does not hold changes nothing.
+    async fn apply_order_decided(&mut self, decided: &OrderDecided) -> Result<()> {
+        let number: Option<String> =
+            sqlx::query_scalar("UPDATE sales_orders SET status = ? WHERE id = ? RETURNING number")
+                .bind(decided.status.as_str())
+                .bind(decided.order_id.to_string())
+                .fetch_optional(self.conn())
+                .await?;
+        if let (Some(number), OrderDecision::Rejected) = (number, decided.status) {
+            let code = decided.reason.map_or("rejected", |reason| reason.as_str());
+            let now_ms = self.now_ms();
+            crate::sync::local::notice(
+                self,
+                decided.order_id,
+                "order.submitted",
+                "rejected",
+                code,
+                Some(format!("order {number}")),
+                now_ms,
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     async fn apply_stock_moved(&mut self, moved: &StockMoved, hlc: Hlc, device: &str) -> Result<()> {
@@ -185,8 +215,8 @@ impl WriteTx<'_> {
     }
 
     /// A submitted order: recorded as submitted (the hub's decision comes
-    /// later as a row change); an order this device already has keeps its
-    /// status.
+    /// right after it in the feed, as an `order.decided` op); an order this
+    /// device already has keeps its status.
     async fn apply_order(&mut self, order: &OrderSubmitted, hlc: Hlc) -> Result<()> {
         let inserted = sqlx::query(
             "INSERT INTO sales_orders (id, number, customer_id, salesperson_id, price_list_id, currency, status,

@@ -436,7 +436,7 @@ async fn apply_entry(write: &mut WriteTx<'_>, entry: &FeedEntry<RawOpEnvelope>) 
 }
 
 /// Adds an inbox entry; the same (op, kind, code) is kept once.
-async fn notice(
+pub(crate) async fn notice(
     write: &mut WriteTx<'_>,
     op_id: Uuid,
     op_type: &str,

@@ -4,13 +4,13 @@
 //! nothing, push answers trim the outbox, a new epoch renumbers it, and the
 //! session token round-trips through the OS keychain.
 
-use stockroom_core::protocol::ops::{Entity, FieldsSet};
+use stockroom_core::protocol::ops::{Entity, FieldsSet, OrderDecided, OrderDecision, OrderRejectReason};
 use stockroom_core::protocol::snapshot::{chain_hex, chain_next, GENESIS_CHAIN};
 use stockroom_core::protocol::sync::{
     FeedChange, FeedEntry, OpOutcome, OpResult, PullResponse, PushResponse, RawOpEnvelope, RejectCode,
 };
 use stockroom_core::protocol::{Hlc, Op, OpEnvelope};
-use stockroom_core::{Money, ProductPatch};
+use stockroom_core::{Money, NewCustomer, OrderStatus, ProductPatch, Qty};
 use uuid::Uuid;
 
 use crate::support::{TestStore, START_MS};
@@ -300,4 +300,80 @@ async fn a_snapshot_loads_whole_or_not_at_all() {
     let position = t.store.sync_position().await.unwrap();
     assert_eq!(position.pull_cursor.as_deref(), Some("1:40"));
     assert_eq!(position.chain, chain_hex(&[3; 32]));
+}
+
+/// The hub's answer to an order, as its hub device sends it.
+fn hub_decision(order_id: Uuid, decided: OrderDecision, reason: Option<OrderRejectReason>) -> RawOpEnvelope {
+    let envelope = OpEnvelope {
+        op_id: Uuid::now_v7(),
+        device_id: Uuid::from_u128(0x4b),
+        epoch: 0,
+        seq: 2,
+        hlc: Hlc::new(START_MS, 0),
+        user_id: Uuid::nil(),
+        type_version: 1,
+        op: Op::OrderDecided(OrderDecided {
+            order_id,
+            status: decided,
+            reason,
+        }),
+    };
+    RawOpEnvelope::from(&envelope)
+}
+
+#[tokio::test]
+async fn the_hubs_answer_settles_an_order_and_a_rejection_reaches_the_inbox() {
+    let t = TestStore::new().await;
+    let product = t.product("TEA", 450).await;
+    let customer = t
+        .store
+        .create_customer(&t.owner, &NewCustomer::named("Hotel", crate::support::eur(0).currency))
+        .await
+        .unwrap();
+    let mut orders = Vec::new();
+    for _ in 0..2 {
+        let order = t.store.create_order(&t.owner, customer, None).await.unwrap();
+        t.store
+            .add_order_line(&t.owner, order, product, Qty::units(4))
+            .await
+            .unwrap();
+        orders.push(t.store.submit_order(&t.owner, order).await.unwrap());
+    }
+    assert!(orders.iter().all(|order| order.status == OrderStatus::Submitted));
+
+    let (answers, _) = page(
+        0,
+        GENESIS_CHAIN,
+        vec![
+            hub_decision(orders[0].id, OrderDecision::Confirmed, None),
+            hub_decision(
+                orders[1].id,
+                OrderDecision::Rejected,
+                Some(OrderRejectReason::ProductInactive),
+            ),
+            // An answer to an order this device never saw changes nothing.
+            hub_decision(
+                Uuid::now_v7(),
+                OrderDecision::Rejected,
+                Some(OrderRejectReason::UnknownCustomer),
+            ),
+        ],
+    );
+    let report = t.store.apply_pull(&answers).await.unwrap();
+    assert_eq!(report.not_applied, 0);
+    assert_eq!(
+        t.store.order(orders[0].id).await.unwrap().status,
+        OrderStatus::Confirmed
+    );
+    assert_eq!(t.store.order(orders[1].id).await.unwrap().status, OrderStatus::Rejected);
+
+    let notices = t.store.sync_notices(10).await.unwrap();
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert_eq!(notices[0].op_id, orders[1].id);
+    assert_eq!(
+        (notices[0].kind.as_str(), notices[0].code.as_str()),
+        ("rejected", "product_inactive")
+    );
+    let number = orders[1].number.clone().unwrap();
+    assert_eq!(notices[0].detail.as_deref(), Some(format!("order {number}").as_str()));
 }

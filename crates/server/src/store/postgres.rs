@@ -603,6 +603,19 @@ impl PushTx for PgPushTx {
         Ok(())
     }
 
+    async fn ensure_hub_device(&mut self, tenant_id: Uuid, device_id: Uuid, now_ms: u64) -> Result<(), HubError> {
+        sqlx::query(
+            "INSERT INTO devices (id, tenant_id, epoch, name, created_ms) VALUES ($1, $2, 0, 'hub', $3)
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(device_id)
+        .bind(tenant_id)
+        .bind(to_i64(now_ms, "time")?)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
     async fn commit(self) -> Result<(), HubError> {
         self.0.commit().await?;
         Ok(())

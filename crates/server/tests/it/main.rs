@@ -10,6 +10,7 @@ mod enrol_codes;
 mod http;
 mod live;
 mod observe;
+mod orders;
 mod pull;
 mod push;
 mod push_batch;

@@ -175,7 +175,7 @@ fn lines_of(gzip: &[u8]) -> Vec<SnapshotItem<RawOpEnvelope>> {
         .collect()
 }
 
-async fn snapshot_lines(hub: &TestHub, device: &TestDevice) -> Vec<SnapshotItem<RawOpEnvelope>> {
+pub(crate) async fn snapshot_lines(hub: &TestHub, device: &TestDevice) -> Vec<SnapshotItem<RawOpEnvelope>> {
     let (status, headers, body) = get_snapshot(hub, device, None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[CONTENT_ENCODING], "gzip");

@@ -58,34 +58,43 @@ async fn run_all(hub: HubKind, seeds: Vec<u64>, parallel: usize) {
         let root = root.path().to_path_buf();
         workers.spawn(async move {
             let mut failures = Vec::new();
-            let mut ops = 0;
+            let (mut ops, mut orders) = (0, 0);
             loop {
                 let Some(seed) = queue.lock().unwrap().pop() else { break };
                 let dir = root.join(format!("seed-{seed}"));
                 std::fs::create_dir_all(&dir).unwrap();
                 match run_seed(seed, &config, &template, &hub, &dir).await {
-                    Ok(outcome) => ops += outcome.ops_written,
+                    Ok(outcome) => {
+                        ops += outcome.ops_written;
+                        orders += outcome.orders;
+                    }
                     Err(err) => failures.push(format!("seed {seed}: {err:#}")),
                 }
                 let _ = std::fs::remove_dir_all(&dir);
             }
-            (failures, ops)
+            (failures, ops, orders)
         });
     }
     let mut failures = Vec::new();
-    let mut ops = 0;
+    let (mut ops, mut orders) = (0, 0);
     while let Some(done) = workers.join_next().await {
-        let (failed, written) = done.expect("worker");
+        let (failed, written, decided) = done.expect("worker");
         failures.extend(failed);
         ops += written;
+        orders += decided;
     }
-    eprintln!("{} seeds, {ops} ops written, {} failed", seeds.len(), failures.len());
+    eprintln!(
+        "{} seeds, {ops} ops written, {orders} orders decided, {} failed",
+        seeds.len(),
+        failures.len()
+    );
     assert!(
         failures.is_empty(),
         "failing seeds (add them to regressions.txt):\n{}",
         failures.join("\n")
     );
     assert!(ops > seeds.len(), "the runs wrote almost nothing");
+    assert!(seeds.len() < 50 || orders > 0, "no run took an order");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

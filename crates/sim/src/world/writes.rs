@@ -1,0 +1,138 @@
+//! The simulation's random writes: what a shop's people do on a device
+//! between syncs (products, prices, receipts, sales, orders, customers,
+//! archiving, counts), each through the device core's own commands.
+
+use anyhow::Context;
+use rand::Rng;
+use stockroom_core::{
+    Money, NewCustomer, NewProduct, PaymentMethod, PaymentRequest, ProductPatch, ProductQty, Qty, SaleLineRequest,
+    SaleRequest,
+};
+
+use super::World;
+
+impl World {
+    /// One local write of a random kind; a refusal by the core (a product
+    /// this device has not received yet) is part of the game.
+    pub(super) async fn write(&mut self, index: usize) -> anyhow::Result<()> {
+        let owner = self.owner()?;
+        let kind = self.rng.gen_range(0..100);
+        let product = (!self.products.is_empty()).then(|| self.products[self.rng.gen_range(0..self.products.len())]);
+        let qty = Qty::units(self.rng.gen_range(1..20));
+        let price = self.rng.gen_range(50..5_000);
+        let device = &self.devices[index];
+        let store = device.store.as_ref().context("device open")?;
+        let location = device.location.context("location")?;
+        let eur = "EUR".parse()?;
+        let result = match (kind, product) {
+            (0..=24, _) | (_, None) => {
+                let sku = format!("SKU-{}", self.products.len());
+                let id = store
+                    .create_product(
+                        &owner,
+                        &NewProduct::simple(&sku, &format!("Item {sku}"), Money::new(price, eur)),
+                    )
+                    .await?;
+                self.products.push(id);
+                Ok(())
+            }
+            (25..=49, Some(product)) => {
+                let patch = if kind % 2 == 0 {
+                    ProductPatch {
+                        price: Some(Money::new(price, eur)),
+                        ..ProductPatch::default()
+                    }
+                } else {
+                    ProductPatch {
+                        name: Some(format!("Renamed {price}")),
+                        ..ProductPatch::default()
+                    }
+                };
+                store.update_product(&owner, product, &patch).await.map(|_| ())
+            }
+            (50..=69, Some(product)) => store
+                .receive_goods(&owner, location, &[ProductQty::new(product, qty)], None)
+                .await
+                .map(|_| ()),
+            (70..=84, Some(product)) => {
+                let request = SaleRequest {
+                    location_id: location,
+                    customer_id: None,
+                    lines: vec![SaleLineRequest {
+                        product_id: product,
+                        qty,
+                        discount: None,
+                    }],
+                    discount: None,
+                    payments: Vec::new(),
+                };
+                match store.quote_sale(&owner, &request).await {
+                    Ok(quote) => {
+                        let paid = SaleRequest {
+                            payments: vec![PaymentRequest {
+                                method: PaymentMethod::Cash,
+                                amount: quote.total,
+                                rate_micros: None,
+                            }],
+                            ..request
+                        };
+                        store.record_sale(&owner, &paid).await.map(|_| ())
+                    }
+                    Err(err) => Err(err),
+                }
+            }
+            (90..=92, Some(_)) => {
+                let name = format!("Customer {}", self.customers.len());
+                let id = store.create_customer(&owner, &NewCustomer::named(&name, eur)).await?;
+                self.customers.push(id);
+                Ok(())
+            }
+            (93..=94, Some(product)) => {
+                // Archived and restored: orders for it are rejected meanwhile.
+                let active = kind == 94;
+                match (self.customers.is_empty(), kind % 2) {
+                    (false, 0) => {
+                        let customer = self.customers[self.rng.gen_range(0..self.customers.len())];
+                        store.set_customer_active(&owner, customer, active).await
+                    }
+                    _ => store.set_product_active(&owner, product, active).await,
+                }
+            }
+            (85..=89, Some(product)) => {
+                // A customer of the shop's (maybe not on this device yet), or
+                // one this device adds for the order.
+                let customer = if self.customers.is_empty() || kind % 2 == 0 {
+                    let name = format!("Customer {}", self.customers.len());
+                    let id = store.create_customer(&owner, &NewCustomer::named(&name, eur)).await?;
+                    self.customers.push(id);
+                    id
+                } else {
+                    self.customers[self.rng.gen_range(0..self.customers.len())]
+                };
+                match store.create_order(&owner, customer, None).await {
+                    Ok(order) => match store.add_order_line(&owner, order, product, qty).await {
+                        Ok(_) => store.submit_order(&owner, order).await.map(|_| ()),
+                        Err(err) => Err(err),
+                    },
+                    Err(err) => Err(err),
+                }
+            }
+            (_, Some(product)) => match store.start_count(&owner, location).await {
+                Ok(count) => match store.set_count_line(&owner, count, product, qty).await {
+                    Ok(()) => store.commit_count(&owner, count).await.map(|_| ()),
+                    Err(err) => {
+                        store.cancel_count(&owner, count).await?;
+                        Err(err)
+                    }
+                },
+                Err(err) => Err(err),
+            },
+        };
+        match result {
+            Ok(()) => {}
+            Err(err) if matches!(err.code(), "not_found" | "invalid_input" | "conflict") => {}
+            Err(err) => return Err(err).context("local write"),
+        }
+        self.note_written(index).await
+    }
+}
