@@ -1,6 +1,6 @@
 // The travelling salesperson: customers offline, a customer's catalog at their
 // prices, an order submitted (and one more while the hub is down), a payment
-// collected; back online, the orders reach the hub and the owner's device.
+// collected; back online, the hub confirms the orders and the owner sees them.
 import { expect, test } from '@playwright/test';
 import { api, Hub, OWNER, synced, Twin } from './processes';
 import { enrolAndWait, shoot, waitOfflineWithUnsent, waitSynced } from './helpers';
@@ -50,13 +50,18 @@ test('salesperson: customer catalog, orders offline, payment', async ({ page }) 
     await waitOfflineWithUnsent(page);
     await shoot(page, 'salesperson-offline');
 
-    // Back online: both orders reach the hub and the owner's device. (The hub
-    // does not decide on orders yet, so they stay provisional until it does.)
+    // Back online: the hub decides, and both provisional orders turn confirmed.
     await hub.start();
     await page.getByTestId('sync-badge').click();
     await waitSynced(page);
-    await page.getByTestId('orders-refresh').click();
-    await expect(page.getByTestId('order-row')).toHaveCount(2);
+    await expect
+      .poll(async () => {
+        await page.getByTestId('sync-badge').click();
+        await page.getByTestId('orders-refresh').click();
+        return page.locator('[data-testid="order-row"][data-status="confirmed"]').count();
+      }, { timeout: 30_000 })
+      .toBe(2);
+    await shoot(page, 'salesperson-confirmed');
     await expect
       .poll(async () => {
         await api(owner, 'sync_now');
