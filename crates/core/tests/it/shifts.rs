@@ -62,7 +62,6 @@ async fn a_shift_expects_float_plus_cash_taken_minus_change_and_refunds() {
     assert_eq!(store.shift(closed.id).await.unwrap(), closed);
 }
 
-
 #[tokio::test]
 async fn search_pages_carry_the_total_and_follow_one_order() {
     let test = TestStore::new().await;
@@ -120,7 +119,10 @@ async fn the_dashboard_counts_sales_and_low_stock_and_the_inbox_dismisses_flags(
     let low = store.low_stock(Qty::units(5), 10).await.unwrap();
     assert_eq!((low[0].product_id, low[0].qty), (soap, Qty::units(-1)));
     let inbox = store.inbox(50).await.unwrap();
-    let flag = inbox.iter().find(|item| item.code == "negative_stock").expect("flag in the inbox");
+    let flag = inbox
+        .iter()
+        .find(|item| item.code == "negative_stock")
+        .expect("flag in the inbox");
     let refused = store.dismiss_inbox_item(&shop.cashier, &flag.id).await;
     assert!(matches!(refused, Err(CoreError::Forbidden { .. })));
     store.dismiss_inbox_item(&shop.test.owner, &flag.id).await.unwrap();
