@@ -271,6 +271,43 @@ impl Store {
         write.commit().await
     }
 
+    /// Gives a user another role. Only an owner makes someone an owner or
+    /// changes an owner's role.
+    pub async fn set_user_role(&self, session: &Session, user_id: Uuid, role: Role) -> Result<()> {
+        session.require(Permission::ManageUsers)?;
+        let user = self
+            .users()
+            .await?
+            .into_iter()
+            .find(|user| user.id == user_id)
+            .ok_or_else(|| CoreError::not_found("user", user_id))?;
+        if (user.role == Role::Owner || role == Role::Owner) && session.role() != Role::Owner {
+            return Err(CoreError::Forbidden {
+                permission: Permission::ManageUsers,
+                role: session.role(),
+            });
+        }
+        if user.role == role {
+            return Ok(());
+        }
+        let mut write = self.write(session).await?;
+        sqlx::query("UPDATE users SET role = ? WHERE id = ?")
+            .bind(role.as_str())
+            .bind(user_id.to_string())
+            .execute(write.conn())
+            .await?;
+        let hlc = write.stamp();
+        let op = Op::UserSet(UserSet {
+            id: user.id,
+            username: user.username,
+            display_name: user.display_name,
+            role: role.as_str().to_string(),
+            active: user.active,
+        });
+        write.append_op(hlc, &op).await?;
+        write.commit().await
+    }
+
     /// Every user, active or not, by username.
     pub async fn users(&self) -> Result<Vec<User>> {
         let rows: Vec<(String, String, String, String, bool)> =

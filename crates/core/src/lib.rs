@@ -14,7 +14,9 @@ pub mod locations;
 pub mod money;
 pub mod outbox;
 mod records;
+pub mod reports;
 pub mod sales;
+pub mod settings;
 pub mod stock;
 pub mod store;
 pub mod sync;
@@ -23,17 +25,18 @@ pub use auth::{NewUser, Permission, Role, Session, User};
 pub use catalog::price_lists::{NewPriceList, PriceList, PriceListEntry, PriceListPatch};
 pub use catalog::{
     Barcode, BarcodeHit, Category, ImportColumns, ImportIssue, ImportMapping, ImportPreset, ImportReport, NewProduct,
-    Product, ProductListQuery, ProductPage, ProductPatch, ProductSearch, RowIssue, TaxRateFormat,
+    Product, ProductListQuery, ProductPage, ProductPatch, ProductSearch, ProductSearchPage, RowIssue, TaxRateFormat,
 };
 pub use customers::{AccountStatementLine, Customer, CustomerPatch, CustomerPayment, NewCustomer};
 pub use error::{CoreError, Result};
 pub use ids::{Clock, IdSource, ManualClock, RandomIds, SeededIds, SystemClock};
 pub use locations::{Location, LocationKind};
 pub use money::{Currency, Money, Qty};
+pub use reports::{LowStockLine, SalesTotal};
 pub use sales::{
     Discount, OrderLineView, OrderStatus, OrderSummary, PaymentRequest, QuoteLine, Receipt, ReceiptLine,
     ReceiptPayment, ReturnLineRequest, ReturnReceipt, ReturnRequest, ReturnedLine, SaleLineRequest, SaleQuote,
-    SaleRequest, SaleSummary, SalesOrder,
+    SaleRequest, SaleSummary, SalesOrder, Shift,
 };
 pub use stock::{
     CountLine, CountSession, CountStatus, Flag, LocationStock, ProductQty, ProductStock, StockMovement, Transfer,

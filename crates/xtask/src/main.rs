@@ -1,5 +1,6 @@
 //! Stockroom's one entry point for checks: `cargo xtask ci` runs formatting,
-//! clippy with warnings as errors, the source tidiness rules, and all tests.
+//! clippy with warnings as errors, the source tidiness rules, and all tests,
+//! then the web UI's lint, unit tests, build and end-to-end tests.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -40,17 +41,37 @@ fn main() -> Result<()> {
                 &["nextest", "run", "--workspace", "--locked", "--no-fail-fast"],
             )?;
             run(&root, "cargo", &["test", "--workspace", "--locked", "--doc"])?;
+            ui_checks(&root)?;
             eprintln!("xtask: all checks passed");
             Ok(())
         }
         "tidy" => tidy(&root),
-        _ => bail!("usage: cargo xtask <ci|tidy>"),
+        "ui" => ui_checks(&root),
+        _ => bail!("usage: cargo xtask <ci|tidy|ui>"),
     }
 }
 
 /// Seeds of the sync simulation in a CI run (on the SQLite hub; the
 /// PostgreSQL hub runs a tenth as many).
 const CI_SIM_SEEDS: &str = "10000";
+
+/// The web UI's checks: a clean `npm ci`, ESLint and svelte-check, the Vitest
+/// unit tests, the production build with its size budget, and the Playwright
+/// end-to-end tests in Debian's Chromium against the web twin and a real hub
+/// (their set-up builds the twin and the hub with cargo). Browsers are never
+/// downloaded: Playwright drives `/usr/bin/chromium`.
+fn ui_checks(root: &Path) -> Result<()> {
+    let ui = root.join("ui");
+    std::env::set_var("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
+    run(&ui, "npm", &["ci", "--no-audit", "--no-fund"])?;
+    run(&ui, "npm", &["run", "lint"])?;
+    run(&ui, "npx", &["vitest", "run"])?;
+    run(&ui, "npx", &["vite", "build"])?;
+    run(&ui, "node", &["scripts/check-size.mjs"])?;
+    run(&ui, "npx", &["playwright", "test"])?;
+    eprintln!("xtask: ui ok");
+    Ok(())
+}
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -16,7 +16,7 @@ pub use categories::Category;
 pub use export::{PRODUCT_EXPORT_COLUMNS, STOCK_EXPORT_COLUMNS};
 pub use import::{ImportColumns, ImportIssue, ImportMapping, ImportPreset, ImportReport, RowIssue, TaxRateFormat};
 pub use products::{ProductListQuery, ProductPage, ProductPatch};
-pub use search::ProductSearch;
+pub use search::{ProductSearch, ProductSearchPage};
 
 use sqlx::FromRow;
 use stockroom_protocol::ops::Entity;

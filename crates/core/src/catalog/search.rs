@@ -111,6 +111,90 @@ impl Store {
     }
 }
 
+/// One page of a search, with the number of products matching in all (for
+/// a virtualised list).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProductSearchPage {
+    pub total: u64,
+    pub products: Vec<Product>,
+}
+
+impl Store {
+    /// A page of active products matching `text`, for lists that scroll
+    /// through every match. Text without any word lists every active
+    /// product by name. Up to [`RANKED_CANDIDATES`] matches are ranked as in
+    /// [`Store::search_products`]; more matches than that are listed by name
+    /// (an exact SKU first), so pages of one query always follow one order.
+    pub async fn search_product_page(&self, text: &str, offset: u32, limit: u32) -> Result<ProductSearchPage> {
+        let limit = i64::from(limit.clamp(1, 500));
+        let offset = i64::from(offset);
+        let Some(query) = fts_query(text) else {
+            let total: i64 = sqlx::query_scalar("SELECT count(*) FROM products WHERE active = 1")
+                .fetch_one(self.reader())
+                .await?;
+            let sql = format!(
+                "SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.active = 1
+                 ORDER BY p.name COLLATE NOCASE, p.id LIMIT ?1 OFFSET ?2"
+            );
+            let rows: Vec<ProductRow> = sqlx::query_as(&sql)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(self.reader())
+                .await?;
+            let products = rows.into_iter().map(Product::try_from).collect::<Result<_>>()?;
+            return Ok(ProductSearchPage {
+                total: total as u64,
+                products,
+            });
+        };
+        let total: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM products_fts f CROSS JOIN products p ON p.rowid = f.rowid
+             WHERE products_fts MATCH ?1 AND p.active = 1",
+        )
+        .bind(&query)
+        .fetch_one(self.reader())
+        .await?;
+        let sql = if total <= i64::from(RANKED_CANDIDATES) {
+            format!(
+                "WITH hits AS (
+                     SELECT rowid, bm25(products_fts, 4.0, 2.0, 1.0) AS score
+                     FROM products_fts WHERE products_fts MATCH ?1),
+                 candidates AS (
+                     SELECT rowid, min(score) AS score FROM (
+                         SELECT rowid, score FROM hits
+                         UNION ALL
+                         SELECT rowid, -1e300 FROM products WHERE sku = ?2 COLLATE NOCASE)
+                     GROUP BY rowid)
+                 SELECT {PRODUCT_COLUMNS}
+                 FROM candidates c CROSS JOIN products p ON p.rowid = c.rowid
+                 WHERE p.active = 1
+                 ORDER BY c.score, p.id
+                 LIMIT ?3 OFFSET ?4"
+            )
+        } else {
+            format!(
+                "SELECT {PRODUCT_COLUMNS}
+                 FROM products_fts f CROSS JOIN products p ON p.rowid = f.rowid
+                 WHERE products_fts MATCH ?1 AND p.active = 1
+                 ORDER BY p.sku = ?2 COLLATE NOCASE DESC, p.name COLLATE NOCASE, p.id
+                 LIMIT ?3 OFFSET ?4"
+            )
+        };
+        let rows: Vec<ProductRow> = sqlx::query_as(&sql)
+            .bind(&query)
+            .bind(text.trim())
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(self.reader())
+            .await?;
+        let products = rows.into_iter().map(Product::try_from).collect::<Result<_>>()?;
+        Ok(ProductSearchPage {
+            total: total as u64,
+            products,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@ pub mod orders;
 pub mod pos;
 pub mod pricing;
 pub mod returns;
+pub mod shifts;
 
 use stockroom_protocol::ops::PaymentMethod;
 use stockroom_protocol::Hlc;
@@ -21,6 +22,7 @@ pub use orders::{OrderLineView, OrderStatus, OrderSummary, SalesOrder};
 pub use pos::{QuoteLine, SaleLineRequest, SaleQuote, SaleRequest};
 pub use pricing::{Discount, PaymentRequest, SAME_CURRENCY_RATE_MICROS};
 pub use returns::{ReturnLineRequest, ReturnReceipt, ReturnRequest, ReturnedLine};
+pub use shifts::Shift;
 
 /// A completed sale as printed and shown again later.
 #[derive(Clone, Debug, PartialEq, Eq)]

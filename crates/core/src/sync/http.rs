@@ -88,9 +88,14 @@ impl HttpHub {
             device_name: device_name.map(str::to_string),
             enrolment_code: None,
         };
+        HttpHub::enrol_with(base_url, &request).await
+    }
+
+    /// Enrols with any request: a password, or a one-time enrolment code.
+    pub async fn enrol_with(base_url: &str, request: &EnrolRequest) -> Result<EnrolResponse, LinkError> {
         let answer = client()?
             .post(format!("{}/v1/enrol", base_url.trim_end_matches('/')))
-            .json(&request)
+            .json(request)
             .send()
             .await
             .map_err(network)?;

@@ -13,6 +13,7 @@ mod engine;
 mod facts;
 mod fields;
 mod http;
+mod inbox;
 pub mod live;
 mod local;
 mod plan;
@@ -24,6 +25,7 @@ mod tests;
 
 pub use engine::{failure_from_answer, run, run_step, HubLink, LinkError, Signal, SyncStatus};
 pub use http::{HttpHub, REQUEST_TIMEOUT};
+pub use inbox::{InboxItem, InboxSource};
 pub use local::{AppliedPage, SyncNotice, SyncPosition};
 pub use snapshot::LoadedSnapshot;
 

@@ -11,6 +11,7 @@ mod orders;
 mod price_lists;
 mod returns;
 mod sales;
+mod shifts;
 mod shop;
 mod stock;
 mod store;

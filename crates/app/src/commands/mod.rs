@@ -1,0 +1,18 @@
+//! One plain async function per command, grouped by screen. Each converts
+//! its arguments, calls the core, and converts back.
+
+pub mod catalog;
+pub mod manage;
+pub mod orders;
+pub mod start;
+pub mod stock;
+pub mod sync;
+pub mod till;
+
+pub use catalog::*;
+pub use manage::*;
+pub use orders::*;
+pub use start::*;
+pub use stock::*;
+pub use sync::*;
+pub use till::*;

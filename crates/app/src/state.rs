@@ -1,0 +1,211 @@
+//! `AppState`: the open device store, the signed-in user, and the
+//! background sync engine with its status on a watch channel (the web twin
+//! streams it as SSE, the Tauri shell as events).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use stockroom_core::sync::{self, secrets, HttpHub, Signal, SyncConfig, SyncStatus};
+use stockroom_core::{Session, Store, StoreOptions};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use crate::dto::{SyncPhase, SyncStatusDto};
+use crate::error::{ErrorCode, IpcError};
+
+/// File name of the device database inside the data folder.
+pub const DATABASE_FILE: &str = "stockroom.db";
+
+/// Setting keys kept in the device database.
+pub(crate) const MODE_SETTING: &str = "app.mode";
+pub(crate) const LOCALE_SETTING: &str = "app.locale";
+
+/// Where the session token is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenVault {
+    /// The OS keychain (the app).
+    Keychain,
+    /// This process's memory only (tests and the web twin's throwaway
+    /// databases); lost at exit.
+    Memory,
+}
+
+/// The running sync engine.
+struct SyncRunner {
+    signals: mpsc::Sender<Signal>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Everything the commands share.
+pub struct AppState {
+    data_dir: PathBuf,
+    store: Arc<Store>,
+    session: Mutex<Option<Session>>,
+    vault: TokenVault,
+    memory_token: Mutex<Option<String>>,
+    sync: Mutex<Option<SyncRunner>>,
+    status: watch::Sender<SyncStatusDto>,
+}
+
+impl AppState {
+    /// Opens (creating on first start) the device database in `data_dir`.
+    pub async fn open(data_dir: &Path, vault: TokenVault) -> Result<AppState, IpcError> {
+        std::fs::create_dir_all(data_dir).map_err(|err| IpcError::internal("creating the data folder", &err))?;
+        let store = Store::open(&data_dir.join(DATABASE_FILE), StoreOptions::default()).await?;
+        let state = AppState {
+            data_dir: data_dir.to_path_buf(),
+            store: Arc::new(store),
+            session: Mutex::new(None),
+            vault,
+            memory_token: Mutex::new(None),
+            sync: Mutex::new(None),
+            status: watch::Sender::new(SyncStatusDto::default()),
+        };
+        let status = state.current_sync_status().await?;
+        state.status.send_replace(status);
+        Ok(state)
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The signed-in user, or `not_signed_in`.
+    pub fn session(&self) -> Result<Session, IpcError> {
+        self.session_lock().clone().ok_or_else(IpcError::not_signed_in)
+    }
+
+    pub(crate) fn signed_in(&self) -> Option<Session> {
+        self.session_lock().clone()
+    }
+
+    pub(crate) fn set_session(&self, session: Option<Session>) {
+        *self.session_lock() = session;
+    }
+
+    fn session_lock(&self) -> std::sync::MutexGuard<'_, Option<Session>> {
+        self.session.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Sync status updates, for the `sync-status` event stream.
+    pub fn subscribe_sync(&self) -> watch::Receiver<SyncStatusDto> {
+        self.status.subscribe()
+    }
+
+    pub(crate) fn save_token(&self, device_id: uuid::Uuid, token: &str) -> Result<(), IpcError> {
+        match self.vault {
+            TokenVault::Keychain => Ok(secrets::save_token(device_id, token)?),
+            TokenVault::Memory => {
+                *self.memory_token.lock().unwrap_or_else(|p| p.into_inner()) = Some(token.to_string());
+                Ok(())
+            }
+        }
+    }
+
+    fn load_token(&self, device_id: uuid::Uuid) -> Result<String, IpcError> {
+        match self.vault {
+            TokenVault::Keychain => Ok(secrets::load_token(device_id)?),
+            TokenVault::Memory => self
+                .memory_token
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone()
+                .ok_or_else(|| IpcError::new(ErrorCode::WrongMode, "no hub session is kept for this device")),
+        }
+    }
+
+    /// The status as the store has it now (unsent count fresh), merged
+    /// with what the engine last reported.
+    pub async fn current_sync_status(&self) -> Result<SyncStatusDto, IpcError> {
+        let position = self.store.sync_position().await?;
+        let mut status = self.status.borrow().clone();
+        if position.hub_url.is_none() {
+            return Ok(SyncStatusDto {
+                phase: SyncPhase::Standalone,
+                ..SyncStatusDto::default()
+            });
+        }
+        status.unsent_count = self.store.outbox_len().await?;
+        status.last_sync_ms = position.last_sync_ms;
+        Ok(status)
+    }
+
+    /// Starts the sync engine and the hub's live channel in the background
+    /// when this device is enrolled; does nothing otherwise or when already
+    /// running. Needs a Tokio runtime.
+    pub async fn start_sync(&self) -> Result<(), IpcError> {
+        let position = self.store.sync_position().await?;
+        let Some(hub_url) = position.hub_url else {
+            return Ok(());
+        };
+        if self.sync.lock().unwrap_or_else(|p| p.into_inner()).is_some() {
+            return Ok(());
+        }
+        let device = self.store.device_info().await?;
+        let token = self.load_token(device.device_id)?;
+        let link = HttpHub::new(&hub_url, &token).map_err(|err| IpcError::invalid(err.detail))?;
+        let config = SyncConfig {
+            jitter_seed: device.device_id.as_u128() as u64,
+            backoff_cap_ms: 30_000,
+            ..SyncConfig::default()
+        };
+        let (signals, signal_rx) = mpsc::channel(16);
+        let (core_tx, mut core_rx) = watch::channel(SyncStatus::default());
+        let store = self.store.clone();
+        let engine = tokio::spawn(async move {
+            if let Err(err) = sync::run(store, link, config, signal_rx, core_tx).await {
+                tracing::error!(%err, "sync engine stopped");
+            }
+        });
+        let live_signals = signals.clone();
+        let live = tokio::spawn(async move { sync::live::listen(&hub_url, &token, live_signals).await });
+        let status = self.status.clone();
+        let store = self.store.clone();
+        let forward = tokio::spawn(async move {
+            while core_rx.changed().await.is_ok() {
+                let core = core_rx.borrow_and_update().clone();
+                let unsent = store.outbox_len().await.unwrap_or(core.pending_ops);
+                status.send_replace(SyncStatusDto::from_engine(&core, unsent));
+            }
+        });
+        *self.sync.lock().unwrap_or_else(|p| p.into_inner()) = Some(SyncRunner {
+            signals,
+            tasks: vec![engine, live, forward],
+        });
+        status_syncing(&self.status);
+        Ok(())
+    }
+
+    /// Asks the running engine to try now (a pull, and a push of what waits).
+    pub(crate) async fn poke_sync(&self) -> bool {
+        let signals = self
+            .sync
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|runner| runner.signals.clone());
+        match signals {
+            Some(signals) => signals.send(Signal::Unblock).await.is_ok(),
+            None => false,
+        }
+    }
+
+    /// Stops the background sync (at exit).
+    pub async fn stop_sync(&self) {
+        let runner = self.sync.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(runner) = runner {
+            let _ = runner.signals.send(Signal::Stop).await;
+            for task in runner.tasks {
+                task.abort();
+            }
+        }
+    }
+}
+
+fn status_syncing(status: &watch::Sender<SyncStatusDto>) {
+    status.send_modify(|status| status.phase = SyncPhase::Syncing);
+}

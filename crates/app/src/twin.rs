@@ -1,0 +1,87 @@
+//! The web twin: the app's commands over HTTP for the web build and browser
+//! tests (dev/test only). `POST /api/cmd/{name}` runs a command with a JSON
+//! body, `GET /api/events` streams the app's events as Server-Sent Events,
+//! and everything else is the built UI (`ui/dist`).
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures_util::Stream;
+use tokio::net::TcpListener;
+use tower_http::services::{ServeDir, ServeFile};
+
+use crate::error::IpcError;
+use crate::{dispatch, AppState};
+
+impl IntoResponse for IpcError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (status, Json(self)).into_response()
+    }
+}
+
+/// The twin's routes; with `ui_dir`, the UI is served from it (unknown
+/// paths get its `index.html`, for client-side routes).
+pub fn router(state: Arc<AppState>, ui_dir: Option<PathBuf>) -> Router {
+    let api = Router::new()
+        .route("/api/cmd/{name}", post(command))
+        .route("/api/events", get(events))
+        .with_state(state);
+    match ui_dir {
+        Some(dir) => {
+            let index = ServeFile::new(dir.join("index.html"));
+            api.fallback_service(ServeDir::new(dir).fallback(index))
+        }
+        None => api,
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown` completes.
+pub async fn run(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+}
+
+async fn command(State(state): State<Arc<AppState>>, Path(name): Path<String>, body: Bytes) -> Response {
+    let args = if body.iter().all(u8::is_ascii_whitespace) {
+        serde_json::Value::Null
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(args) => args,
+            Err(err) => return IpcError::invalid(format!("the body is not JSON: {err}")).into_response(),
+        }
+    };
+    match dispatch(&state, &name, args).await {
+        Ok(out) => Json(out).into_response(),
+        Err(err) => err.into_response(),
+    }
+}
+
+/// `sync-status` now, then at every change.
+async fn events(State(state): State<Arc<AppState>>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let receiver = state.subscribe_sync();
+    let stream = futures_util::stream::unfold((receiver, true), |(mut receiver, first)| async move {
+        if !first && receiver.changed().await.is_err() {
+            return None;
+        }
+        let status = receiver.borrow_and_update().clone();
+        let event = Event::default()
+            .event("sync-status")
+            .json_data(&status)
+            .unwrap_or_else(|_| Event::default().comment("unserialisable status"));
+        Some((Ok(event), (receiver, false)))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}

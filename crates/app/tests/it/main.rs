@@ -1,0 +1,8 @@
+//! Integration tests of the app's command layer: the web twin over real
+//! HTTP on port 0 with a real SQLite file, the twin binary as a process,
+//! and a real hub.
+
+mod hub;
+mod personas;
+mod support;
+mod twin;

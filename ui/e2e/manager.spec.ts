@@ -1,0 +1,86 @@
+// The manager (shop owner): enrol against the hub, dashboard, products with a
+// barcode, users, locations; keep working while the hub is down; after it is
+// back, a second device of the shop sees everything.
+import { expect, test } from '@playwright/test';
+import { api, Hub, OWNER, synced, Twin } from './processes';
+import { enrol, shoot, waitOfflineWithUnsent, waitSynced, wedgeScan } from './helpers';
+
+test('manager: products, users and locations, offline and back', async ({ page }) => {
+  const hub = new Hub();
+  await hub.start();
+  const device = new Twin();
+  await device.start();
+  const second = new Twin();
+  try {
+    await page.goto(device.url);
+    await enrol(page, hub.url, OWNER.username, OWNER.password, '1234');
+    await expect(page.getByTestId('manager-screen')).toBeVisible();
+    await waitSynced(page);
+    await shoot(page, 'manager-dashboard');
+
+    // A product with a barcode.
+    await page.getByTestId('manage-tab-products').click();
+    await page.getByTestId('product-name').fill('Mint tea 20 bags');
+    await page.getByTestId('product-sku').fill('TEA-MNT');
+    await page.getByTestId('product-price').fill('3.25');
+    await page.getByTestId('product-barcode').fill('4006381333931');
+    await page.getByTestId('product-save').click();
+    await expect(page.getByTestId('notice')).toContainText('Mint tea');
+    await page.getByTestId('product-search').fill('mint');
+    await expect(page.getByTestId('product-row')).toHaveCount(1);
+    await shoot(page, 'manager-products');
+    await page.getByTestId('product-new').click();
+
+    // A user and a location.
+    await page.getByTestId('manage-tab-users').click();
+    await page.getByTestId('new-user-name').fill('nina');
+    await page.getByTestId('new-user-role').selectOption('cashier');
+    await page.getByTestId('new-user-pin').fill('5555');
+    await page.getByTestId('new-user-save').click();
+    await expect(page.getByTestId('user-row').filter({ hasText: 'nina' })).toHaveCount(1);
+    await shoot(page, 'manager-users');
+    await page.getByTestId('manage-tab-locations').click();
+    await page.getByTestId('new-location-name').fill('Back room');
+    await page.getByTestId('new-location-kind').selectOption('warehouse');
+    await page.getByTestId('new-location-save').click();
+    await expect(page.getByTestId('location-row').filter({ hasText: 'Back room' })).toHaveCount(1);
+
+    // The hub goes away; work goes on and waits in the outbox.
+    await hub.stop();
+    await page.getByTestId('manage-tab-products').click();
+    await page.getByTestId('product-name').fill('Chamomile tea 20 bags');
+    await page.getByTestId('product-sku').fill('TEA-CHM');
+    await page.getByTestId('product-price').fill('2.95');
+    await page.getByTestId('product-barcode').fill('96385074');
+    await page.getByTestId('product-save').click();
+    await expect(page.getByTestId('notice')).toContainText('Chamomile');
+    await page.getByTestId('sync-badge').click();
+    await waitOfflineWithUnsent(page);
+    await shoot(page, 'manager-offline');
+
+    // Back online: the outbox drains by itself.
+    await hub.start();
+    await page.getByTestId('sync-badge').click();
+    await waitSynced(page);
+
+    // A second device of the shop sees both products, and scans one.
+    await second.start();
+    await api(second, 'enrol', { hubUrl: hub.url, username: OWNER.username, password: OWNER.password, pin: '1234' });
+    await synced(second);
+    await page.goto(second.url);
+    await page.getByTestId('nav-catalog').click();
+    await page.getByTestId('product-search').fill('tea');
+    await expect(page.getByTestId('product-row')).toHaveCount(2);
+    await page.getByTestId('product-search').blur();
+    const onHub = await api<{ name: string }[]>(second, 'list_locations');
+    expect(onHub.map((loc) => loc.name)).toContain('Back room');
+    const users = await api<{ username: string }[]>(second, 'list_users');
+    expect(users.map((user) => user.username)).toContain('nina');
+    await wedgeScan(page, '96385074');
+    await expect(page.getByTestId('lookup-name')).toHaveText('Chamomile tea 20 bags');
+  } finally {
+    await second.stop();
+    await device.stop();
+    await hub.stop();
+  }
+});

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { badgeView, type SyncStatusView } from './sync';
+
+const base: SyncStatusView = {
+  phase: 'idle',
+  online: true,
+  unsentCount: 0,
+  lastSyncMs: 1_764_000_000_000,
+  failures: 0,
+  pagesApplied: 3,
+  lastErrorCode: null,
+};
+
+describe('badgeView', () => {
+  it('shows all sent when online with an empty outbox', () => {
+    expect(badgeView(base)).toMatchObject({ online: true, unsent: 0, tone: 'ok', progressPercent: null });
+  });
+
+  it('shows unsent work, and offline over everything but a block', () => {
+    expect(badgeView({ ...base, phase: 'syncing', unsentCount: 4 }).tone).toBe('pending');
+    expect(badgeView({ ...base, phase: 'offline', unsentCount: 4, online: false })).toMatchObject({ tone: 'offline', unsent: 4 });
+    expect(badgeView({ ...base, phase: 'blocked', online: false, lastErrorCode: 'app_too_old' }).tone).toBe('error');
+  });
+
+  it('shows a progress bar during the first sync, measured when the core says how far', () => {
+    expect(badgeView({ ...base, phase: 'syncing', lastSyncMs: null }).progressPercent).toBe(-1);
+    expect(badgeView({ ...base, phase: 'syncing', progress: 0.426 }).progressPercent).toBe(43);
+    expect(badgeView({ ...base, phase: 'syncing', progress: 1.7 }).progressPercent).toBe(100);
+    expect(badgeView({ ...base, phase: 'syncing' }).progressPercent).toBeNull();
+    expect(badgeView(base).progressPercent).toBeNull();
+  });
+
+  it('knows a standalone device, and is offline before the first status arrives', () => {
+    expect(badgeView({ ...base, phase: 'standalone', online: false }).standalone).toBe(true);
+    expect(badgeView(null).tone).toBe('offline');
+  });
+});
