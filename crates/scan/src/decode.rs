@@ -168,12 +168,15 @@ fn read_once(
     try_harder: bool,
     only: Option<BarcodeFormat>,
 ) -> Option<RXingResult> {
-    let mut hints = DecodeHints::default();
-    hints.TryHarder = Some(try_harder);
-    hints.PossibleFormats = Some(match only {
+    let possible_formats = match only {
         Some(format) => HashSet::from([format]),
         None => Format::ALL.into_iter().map(rxing_format).collect(),
-    });
+    };
+    let hints = DecodeHints {
+        TryHarder: Some(try_harder),
+        PossibleFormats: Some(possible_formats),
+        ..DecodeHints::default()
+    };
     let source = Luma8LuminanceSource::new(pixels.to_vec(), width, height).ok()?;
     let mut bitmap = BinaryBitmap::new(HybridBinarizer::new(source));
     MultiFormatReader::default().decode_with_hints(&mut bitmap, &hints).ok()
@@ -206,7 +209,7 @@ pub(crate) fn plausible(format: Format, text: &str) -> bool {
         Format::Ean8 => text.len() == 8 && gtin::is_valid_gtin(text),
         Format::UpcA => text.len() == 12 && gtin::is_valid_gtin(text),
         Format::UpcE => text.len() == 8 && digits && gtin::upc_e_to_upc_a(text).is_some(),
-        Format::Itf => digits && text.len() >= 6 && text.len() % 2 == 0,
+        Format::Itf => digits && text.len() >= 6 && text.len() & 1 == 0,
         Format::Code39 => {
             text.len() >= 2
                 && text
