@@ -55,7 +55,13 @@ fn key(format_name: &str, text: &str) -> (String, String) {
         format,
         text: text.to_string(),
     });
-    match code.as_ref().and_then(Decoded::gtin13) {
+    // zxing-cpp writes a UPC-E as its 13-digit expansion.
+    let retail = matches!(format_name, "EAN_13" | "UPC_A" | "UPC_E");
+    let expanded = match stockroom_scan::gtin::normalise(text) {
+        stockroom_scan::gtin::BarcodeKey::Gtin(gtin) if retail && gtin.len() == 13 => Some(gtin),
+        _ => None,
+    };
+    match code.as_ref().and_then(Decoded::gtin13).or(expanded) {
         Some(gtin) => ("GTIN".to_string(), gtin),
         None => (format_name.to_string(), text.to_string()),
     }

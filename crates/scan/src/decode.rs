@@ -38,7 +38,7 @@ pub fn decode_luma_with(width: u32, height: u32, luma: &[u8], effort: Effort) ->
     }
     let passes: &[(bool, bool)] = match effort {
         // (try harder, inverted)
-        Effort::Fast => &[(false, false), (false, true)],
+        Effort::Fast => &[(false, false)],
         Effort::Thorough => &[(false, false), (true, false), (true, true)],
     };
     let mut inverted: Option<Vec<u8>> = None;

@@ -32,19 +32,21 @@
 //!
 //! Measured on the ZXing blackbox development set (397 images, rotation 0,
 //! one pinned core, decode time only; EAN-13/UPC-A/UPC-E compared as one
-//! GTIN-13), see BENCHMARKS.md "Barcode decoding" for the current table:
+//! GTIN-13; the full table and command are in BENCHMARKS.md, "Barcode
+//! decoding"):
 //!
-//! | strategy | correct | false positives (22) | median ms |
+//! | strategy | correct | false positives (22 photos) | misreads |
 //! |---|---|---|---|
-//! | rxing default only | 308/375 | 0 | 0.16 |
-//! | rxing try-harder only | 321/375 | 2 | 1.79 |
-//! | default, then try-harder, then inverted (unconfirmed) | 328/375 | 3 (+ misreads) | 0.16 |
-//! | the same, 1-D reads confirmed (chosen) | 323/375 | 0 | 0.17 |
-//! | the same plus a global-histogram pass | 323/375 | 0 | 0.17 (p95 +50%) |
+//! | rxing default only | 308/375 | 0 | - |
+//! | rxing try-harder only | 321/375 | 2 | - |
+//! | default, then try-harder, then inverted (unconfirmed) | 328/375 | 3 | some |
+//! | the same, 1-D reads confirmed (chosen) | 323/375 | 0 | 0 |
+//! | the same plus a global-histogram pass | 323/375 | 0 | 0 |
 //!
-//! zxing-cpp 3.1.1 reads 323/375 with 0 false positives at about 1.5 ms
-//! median on the same set. rqrr is not used: QR codes are already all read
-//! by rxing, rqrr reads fewer of them and panics on some images.
+//! The chosen passes read 323/375 at 0.16 ms median; zxing-cpp 3.1.1 reads
+//! 323/375 at 1.12 ms median in the same run, zbar 281/375 at 2.42 ms. rqrr
+//! is not used: rxing already reads every QR Code of the set, and rqrr
+//! reads fewer (55/81) and panics on some images.
 
 pub mod gtin;
 
@@ -212,8 +214,8 @@ impl ScanError {
 /// How hard to look for a code.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Effort {
-    /// One quick pass and an inverted quick pass: for live camera frames,
-    /// where the next frame is a few milliseconds away.
+    /// One quick pass (no inverted retry): for live camera frames, where
+    /// the next frame is a few milliseconds away.
     Fast,
     /// Every pass (see the crate docs): for photos and files.
     #[default]
