@@ -1,9 +1,11 @@
 //! `stockroom-cli`: a command-line tool over a Stockroom device database:
 //! create one (optionally with demo data), import and export products,
-//! look up barcodes, search, list stock and flags, and generate sales load.
+//! look up barcodes, search, list stock and flags, and generate sales load;
+//! and decode the barcodes in image files (no database needed).
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -11,6 +13,7 @@ use stockroom_core::ImportPreset;
 use stockroom_core::ProductSearch;
 use stockroom_core::{Session, Store, StoreOptions};
 
+mod decode;
 mod load;
 mod sync;
 
@@ -113,28 +116,41 @@ enum Command {
     },
     /// The synced tables, one row per line, to compare devices.
     Replica,
+    /// The barcodes in image files (JPEG, PNG): one line per code,
+    /// PATH<TAB>FORMAT<TAB>TEXT, TEXT with \\ \t \r \n escaped. Exit 1 when
+    /// a file could not be read (reported on standard error).
+    Decode {
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+    },
 }
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() {
-    if let Err(err) = start().await {
-        eprintln!("error: {err:#}");
-        std::process::exit(1);
+async fn main() -> ExitCode {
+    match start().await {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
     }
 }
 
-async fn start() -> Result<()> {
+async fn start() -> Result<ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    if let Command::Decode { images } = &cli.command {
+        return Ok(decode::run(images));
+    }
     let store = Store::open(&cli.db, StoreOptions::default())
         .await
         .with_context(|| format!("opening {}", cli.db.display()))?;
     let result = run(&cli, &store).await;
     store.close().await;
-    result
+    result.map(|()| ExitCode::SUCCESS)
 }
 
 async fn sign_in(cli: &Cli, store: &Store) -> Result<Session> {
@@ -271,6 +287,7 @@ async fn run(cli: &Cli, store: &Store) -> Result<()> {
             let report = sync::sync(store, *watch, std::time::Duration::from_millis(*every_ms)).await?;
             writeln!(out, "{report}")?;
         }
+        Command::Decode { .. } => unreachable!("decode runs without a database"),
         Command::Replica => {
             for (table, rows) in store.replica_rows().await? {
                 for row in rows {

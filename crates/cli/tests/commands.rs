@@ -1,5 +1,6 @@
 //! The command-line tool as a user runs it: demo data, barcode lookup,
-//! search, stock listing, export and re-import, and clear errors.
+//! search, stock listing, export and re-import, clear errors, and decoding
+//! the barcodes in image files.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -104,4 +105,64 @@ fn mistakes_get_a_clear_error_and_change_nothing() {
     assert!(message.contains("line 3"), "{message}");
     // Nothing of the file was written: the good first row is not there either.
     assert_eq!(stdout_of(&run(&db, &["search", "quince"])), "");
+}
+
+fn scan_fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../scan/tests/fixtures")
+        .join(name)
+}
+
+#[test]
+fn decode_prints_one_escaped_line_per_code_and_reports_unreadable_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.jpg");
+    std::fs::write(&empty, b"").unwrap();
+    let text = dir.path().join("notes.png");
+    std::fs::write(&text, b"not an image\n").unwrap();
+    let missing = dir.path().join("missing.jpg");
+    let images = [
+        scan_fixture("qrcode-1/1.jpg"),
+        empty.clone(),
+        scan_fixture("falsepositives/01.jpg"),
+        scan_fixture("qrcode-1/16.jpg"),
+        text.clone(),
+        missing.clone(),
+        scan_fixture("ean8-1/1.png"),
+    ];
+    let output = Command::new(CLI).arg("decode").args(&images).output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "unreadable files make the exit status 1");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let expected = format!(
+        "{}\tQR_CODE\tMEBKM:URL:http\\\\://en.wikipedia.org/wiki/Main_Page;;\n\
+         {}\tQR_CODE\tSean Owen\\r\\nsrowen@google.com\\r\\n917-364-2918\\r\\nhttp://awesome-thoughts.com\n\
+         {}\tEAN_8\t48512343\n",
+        images[0].display(),
+        images[3].display(),
+        images[6].display()
+    );
+    assert_eq!(stdout, expected);
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 3, "{stderr}");
+    for (line, path) in lines.iter().zip([&empty, &text, &missing]) {
+        assert!(line.starts_with(&format!("{}: ", path.display())), "{line}");
+    }
+}
+
+#[test]
+fn decode_exits_zero_when_every_file_was_read() {
+    let output = Command::new(CLI)
+        .arg("decode")
+        .arg(scan_fixture("falsepositives/13.jpg"))
+        .arg(scan_fixture("upce-1/1.png"))
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(
+        stdout,
+        format!("{}\tUPC_E\t01234565\n", scan_fixture("upce-1/1.png").display())
+    );
+    assert!(output.stderr.is_empty());
 }

@@ -1,0 +1,316 @@
+//! Barcode decoding benchmark and evaluation: ours against zxing-cpp and
+//! zbar on ../shared/eval/barcode (manifest-dev.tsv), measured in the same
+//! run (correct per format, false positives, misreads, median and p95 ms per
+//! image, decode time only), and 1280x720 camera frames with and without a
+//! code. Skips when the data set is absent. Run it pinned to one core:
+//! `taskset -c 1 cargo bench -p stockroom-scan --bench decoders`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use stockroom_scan::{decode_luma, decode_luma_with, Decoded, Effort, Format};
+
+struct Case {
+    path: String,
+    format: Option<Format>,
+    text: String,
+    width: u32,
+    height: u32,
+    luma: Vec<u8>,
+}
+
+#[derive(Default)]
+struct Tally {
+    /// (correct, total) per expected format name.
+    per_format: BTreeMap<String, (u32, u32)>,
+    false_positives: u32,
+    misreads: u32,
+    times_ms: Vec<f64>,
+}
+
+fn unescape(text: &str) -> String {
+    let mut plain = String::new();
+    let mut characters = text.chars();
+    while let Some(character) = characters.next() {
+        if character != '\\' {
+            plain.push(character);
+            continue;
+        }
+        match characters.next() {
+            Some('n') => plain.push('\n'),
+            Some('r') => plain.push('\r'),
+            Some('t') => plain.push('\t'),
+            Some(other) => plain.push(other),
+            None => {}
+        }
+    }
+    plain
+}
+
+/// The comparable form of a code: GTIN-13 for EAN-13, UPC-A and UPC-E.
+fn key(format_name: &str, text: &str) -> (String, String) {
+    let code = Format::from_name(format_name).map(|format| Decoded {
+        format,
+        text: text.to_string(),
+    });
+    // zxing-cpp writes a UPC-E as its 13-digit expansion.
+    let retail = matches!(format_name, "EAN_13" | "UPC_A" | "UPC_E");
+    let expanded = match stockroom_scan::gtin::normalise(text) {
+        stockroom_scan::gtin::BarcodeKey::Gtin(gtin) if retail && gtin.len() == 13 => Some(gtin),
+        _ => None,
+    };
+    match code.as_ref().and_then(Decoded::gtin13).or(expanded) {
+        Some(gtin) => ("GTIN".to_string(), gtin),
+        None => (format_name.to_string(), text.to_string()),
+    }
+}
+
+fn score(tally: &mut Tally, case: &Case, codes: &[(String, String)], ms: f64) {
+    tally.times_ms.push(ms);
+    let Some(format) = case.format else {
+        tally.false_positives += u32::from(!codes.is_empty());
+        return;
+    };
+    let want = key(format.as_str(), &case.text);
+    let hit = codes.iter().any(|(name, text)| key(name, text) == want);
+    let entry = tally.per_format.entry(format.as_str().to_string()).or_default();
+    entry.1 += 1;
+    entry.0 += u32::from(hit);
+    if !hit && !codes.is_empty() {
+        tally.misreads += 1;
+    }
+}
+
+fn percentile(times: &[f64], fraction: f64) -> f64 {
+    let mut sorted = times.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * fraction).round() as usize]
+}
+
+fn load(root: &Path) -> Vec<Case> {
+    let manifest = std::fs::read_to_string(root.join("manifest-dev.tsv")).expect("manifest");
+    manifest
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split('\t').collect();
+            let image = match image::open(root.join(fields[0])) {
+                Ok(image) => image.into_luma8(),
+                Err(error) => {
+                    eprintln!("skipping {}: {error}", fields[0]);
+                    return None;
+                }
+            };
+            let (width, height) = image.dimensions();
+            Some(Case {
+                path: fields[0].to_string(),
+                format: Format::from_name(fields[1]),
+                text: unescape(fields[2]),
+                width,
+                height,
+                luma: image.into_raw(),
+            })
+        })
+        .collect()
+}
+
+/// Runs the reference decoders (scripts/bench_barcode_refs.py) over the
+/// manifest; an empty map when Python or the packages are missing.
+fn references(root: &Path, cases: &[Case]) -> BTreeMap<String, Tally> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench_barcode_refs.py");
+    let output = match Command::new("python3")
+        .arg(&script)
+        .arg(root.join("manifest-dev.tsv"))
+        .output()
+    {
+        Ok(output) => output,
+        Err(error) => {
+            eprintln!("reference decoders not run: {error}");
+            return BTreeMap::new();
+        }
+    };
+    eprint!("{}", String::from_utf8_lossy(&output.stderr));
+    let by_path: BTreeMap<&str, &Case> = cases.iter().map(|case| (case.path.as_str(), case)).collect();
+    let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let Ok(record) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let (Some(decoder), Some(path), Some(ms)) = (
+            record["decoder"].as_str(),
+            record["path"].as_str(),
+            record["ms"].as_f64(),
+        ) else {
+            continue;
+        };
+        let Some(case) = by_path.get(path) else { continue };
+        let codes: Vec<(String, String)> = record["codes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|code| Some((code[0].as_str()?.to_string(), code[1].as_str()?.to_string())))
+            .collect();
+        score(tallies.entry(decoder.to_string()).or_default(), case, &codes, ms);
+    }
+    tallies
+}
+
+fn ours(cases: &[Case]) -> Tally {
+    let mut tally = Tally::default();
+    for case in cases {
+        let started = Instant::now();
+        let codes = decode_luma(case.width, case.height, &case.luma).unwrap_or_default();
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        let codes: Vec<(String, String)> = codes
+            .into_iter()
+            .map(|code| (code.format.as_str().to_string(), code.text))
+            .collect();
+        score(&mut tally, case, &codes, ms);
+    }
+    tally
+}
+
+fn print_table(columns: &[(String, Tally)]) {
+    let header: Vec<&str> = columns.iter().map(|(name, _)| name.as_str()).collect();
+    println!("| format | {} |", header.join(" | "));
+    println!("|---|{}", "---|".repeat(columns.len()));
+    for format in Format::ALL {
+        let cells: Vec<String> = columns
+            .iter()
+            .map(|(_, tally)| match tally.per_format.get(format.as_str()) {
+                Some((correct, total)) => format!("{correct}/{total}"),
+                None => "-".to_string(),
+            })
+            .collect();
+        println!("| {format} | {} |", cells.join(" | "));
+    }
+    let row = |label: &str, cell: &dyn Fn(&Tally) -> String| {
+        let cells: Vec<String> = columns.iter().map(|(_, tally)| cell(tally)).collect();
+        println!("| {label} | {} |", cells.join(" | "));
+    };
+    row("all", &|tally| {
+        let (correct, total) = tally
+            .per_format
+            .values()
+            .fold((0, 0), |sum, (correct, total)| (sum.0 + correct, sum.1 + total));
+        format!("{correct}/{total}")
+    });
+    row("false positives (no-code photos)", &|tally| {
+        tally.false_positives.to_string()
+    });
+    row("misreads (a wrong code on a code photo)", &|tally| {
+        tally.misreads.to_string()
+    });
+    row("median ms per image", &|tally| {
+        format!("{:.2}", percentile(&tally.times_ms, 0.5))
+    });
+    row("p95 ms per image", &|tally| {
+        format!("{:.2}", percentile(&tally.times_ms, 0.95))
+    });
+}
+
+/// 1280x720 frames: each photo (cropped to fit) centred on a mid-grey
+/// canvas with a little noise; photos without a code make the empty frames.
+fn camera_frames(cases: &[Case]) -> Vec<(Vec<u8>, Option<&Case>)> {
+    const WIDTH: usize = 1280;
+    const HEIGHT: usize = 720;
+    let mut frames = Vec::new();
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    for case in cases {
+        let mut frame = vec![0u8; WIDTH * HEIGHT];
+        for pixel in frame.iter_mut() {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            *pixel = 120 + (seed % 16) as u8;
+        }
+        let (width, height) = (case.width as usize, case.height as usize);
+        let (copy_width, copy_height) = (width.min(WIDTH), height.min(HEIGHT));
+        let (source_x, source_y) = ((width - copy_width) / 2, (height - copy_height) / 2);
+        let (target_x, target_y) = ((WIDTH - copy_width) / 2, (HEIGHT - copy_height) / 2);
+        for row in 0..copy_height {
+            let from = (source_y + row) * width + source_x;
+            let to = (target_y + row) * WIDTH + target_x;
+            frame[to..to + copy_width].copy_from_slice(&case.luma[from..from + copy_width]);
+        }
+        frames.push((frame, case.format.map(|_| case)));
+    }
+    frames
+}
+
+fn camera(cases: &[Case]) {
+    let frames = camera_frames(cases);
+    let mut with_code = Vec::new();
+    let mut without_code = Vec::new();
+    let mut read = 0;
+    let mut false_positives = 0;
+    for (frame, case) in &frames {
+        let started = Instant::now();
+        let codes = decode_luma_with(1280, 720, frame, Effort::Fast).unwrap_or_default();
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        match case {
+            Some(case) => {
+                with_code.push(ms);
+                let want = key(case.format.map(Format::as_str).unwrap_or(""), &case.text);
+                read += usize::from(codes.iter().any(|code| key(code.format.as_str(), &code.text) == want));
+            }
+            None => {
+                without_code.push(ms);
+                false_positives += usize::from(!codes.is_empty());
+            }
+        }
+    }
+    println!();
+    println!("| 1280x720 frames, Effort::Fast | frames | read | median ms | p95 ms |");
+    println!("|---|---|---|---|---|");
+    println!(
+        "| with a code | {} | {read} | {:.2} | {:.2} |",
+        with_code.len(),
+        percentile(&with_code, 0.5),
+        percentile(&with_code, 0.95)
+    );
+    println!(
+        "| without a code | {} | {false_positives} false positives | {:.2} | {:.2} |",
+        without_code.len(),
+        percentile(&without_code, 0.5),
+        percentile(&without_code, 0.95)
+    );
+    let all: Vec<f64> = with_code.iter().chain(&without_code).copied().collect();
+    println!(
+        "| all frames | {} | | {:.2} | {:.2} |",
+        all.len(),
+        percentile(&all, 0.5),
+        percentile(&all, 0.95)
+    );
+}
+
+fn data_root() -> Option<PathBuf> {
+    let root = match std::env::var_os("STOCKROOM_BARCODE_EVAL") {
+        Some(root) => PathBuf::from(root),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/eval/barcode"),
+    };
+    root.join("manifest-dev.tsv").is_file().then_some(root)
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` does not: then
+    // there is nothing to measure.
+    if !std::env::args().any(|argument| argument == "--bench") {
+        return;
+    }
+    let Some(root) = data_root() else {
+        println!("barcode data set not found (../shared/eval/barcode or STOCKROOM_BARCODE_EVAL): skipped");
+        return;
+    };
+    let cases = load(&root);
+    println!("{} images from {}", cases.len(), root.display());
+    let mut columns = vec![("ours (stockroom-scan)".to_string(), ours(&cases))];
+    columns.extend(references(&root, &cases));
+    print_table(&columns);
+    camera(&cases);
+}

@@ -1,0 +1,7 @@
+//! The scan crate as its callers use it: every format on real photos and
+//! renders (tests/fixtures), rotations, photos without a code, broken and
+//! oversized input, GTIN normalisation, live scanning and panic isolation.
+
+mod fixtures;
+mod input;
+mod live;
