@@ -51,7 +51,7 @@ pub fn expected() -> Vec<Expected> {
 
 /// True when `codes` holds the expected code; EAN-13, UPC-A and UPC-E are
 /// compared as the same GTIN-13.
-fn found(codes: &[Decoded], format: Format, text: &str) -> bool {
+pub fn found(codes: &[Decoded], format: Format, text: &str) -> bool {
     let wanted = Decoded {
         format,
         text: text.to_string(),
@@ -94,7 +94,7 @@ fn full_ascii_and_control_characters_come_through() {
     assert_eq!(codes[0].text, case.text);
 }
 
-fn luma_of(path: &Path) -> (u32, u32, Vec<u8>) {
+pub fn luma_of(path: &Path) -> (u32, u32, Vec<u8>) {
     let image = image::open(path).unwrap().into_luma8();
     let (width, height) = image.dimensions();
     (width, height, image.into_raw())

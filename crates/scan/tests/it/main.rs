@@ -2,6 +2,7 @@
 //! renders (tests/fixtures), rotations, photos without a code, broken and
 //! oversized input, GTIN normalisation, live scanning and panic isolation.
 
+mod camera;
 mod fixtures;
 mod input;
 mod live;
