@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+#[path = "../tests/it/frame.rs"]
+mod frame;
+
 use stockroom_scan::{decode_luma, decode_luma_with, Decoded, Effort, Format};
 
 struct Case {
@@ -217,30 +220,14 @@ fn print_table(columns: &[(String, Tally)]) {
 /// 1280x720 frames: each photo (cropped to fit) centred on a mid-grey
 /// canvas with a little noise; photos without a code make the empty frames.
 fn camera_frames(cases: &[Case]) -> Vec<(Vec<u8>, Option<&Case>)> {
-    const WIDTH: usize = 1280;
-    const HEIGHT: usize = 720;
-    let mut frames = Vec::new();
     let mut seed = 0x2545_f491_4f6c_dd1du64;
-    for case in cases {
-        let mut frame = vec![0u8; WIDTH * HEIGHT];
-        for pixel in frame.iter_mut() {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            *pixel = 120 + (seed % 16) as u8;
-        }
-        let (width, height) = (case.width as usize, case.height as usize);
-        let (copy_width, copy_height) = (width.min(WIDTH), height.min(HEIGHT));
-        let (source_x, source_y) = ((width - copy_width) / 2, (height - copy_height) / 2);
-        let (target_x, target_y) = ((WIDTH - copy_width) / 2, (HEIGHT - copy_height) / 2);
-        for row in 0..copy_height {
-            let from = (source_y + row) * width + source_x;
-            let to = (target_y + row) * WIDTH + target_x;
-            frame[to..to + copy_width].copy_from_slice(&case.luma[from..from + copy_width]);
-        }
-        frames.push((frame, case.format.map(|_| case)));
-    }
-    frames
+    cases
+        .iter()
+        .map(|case| {
+            let frame = frame::frame_around(case.width, case.height, &case.luma, &mut seed);
+            (frame, case.format.map(|_| case))
+        })
+        .collect()
 }
 
 /// Milliseconds of CPU time this thread has used: unlike the wall clock, it
@@ -269,7 +256,8 @@ fn camera(cases: &[Case]) {
     for (frame, case) in &frames {
         let cpu_started = thread_cpu_ms();
         let started = Instant::now();
-        let codes = decode_luma_with(1280, 720, frame, Effort::Fast).unwrap_or_default();
+        let codes =
+            decode_luma_with(frame::WIDTH as u32, frame::HEIGHT as u32, frame, Effort::Fast).unwrap_or_default();
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         let cpu_ms = thread_cpu_ms() - cpu_started;
         match case {

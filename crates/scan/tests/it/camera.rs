@@ -4,33 +4,7 @@
 use stockroom_scan::{decode_luma_with, Effort};
 
 use crate::fixtures::{expected, found, luma_of};
-
-const WIDTH: usize = 1280;
-const HEIGHT: usize = 720;
-
-/// The photo (cropped to fit) centred on a mid-grey frame with a little
-/// noise, as in the camera-frame benchmark.
-fn frame_around(width: u32, height: u32, luma: &[u8]) -> Vec<u8> {
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let mut frame: Vec<u8> = (0..WIDTH * HEIGHT)
-        .map(|_| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            120 + (seed % 16) as u8
-        })
-        .collect();
-    let (width, height) = (width as usize, height as usize);
-    let (copy_width, copy_height) = (width.min(WIDTH), height.min(HEIGHT));
-    let (source_x, source_y) = ((width - copy_width) / 2, (height - copy_height) / 2);
-    let (target_x, target_y) = ((WIDTH - copy_width) / 2, (HEIGHT - copy_height) / 2);
-    for row in 0..copy_height {
-        let from = (source_y + row) * width + source_x;
-        let to = (target_y + row) * WIDTH + target_x;
-        frame[to..to + copy_width].copy_from_slice(&luma[from..from + copy_width]);
-    }
-    frame
-}
+use crate::frame::{frame_around, HEIGHT, WIDTH};
 
 #[test]
 fn camera_frames_read_codes_of_every_kind_and_nothing_wrong() {
@@ -41,7 +15,7 @@ fn camera_frames_read_codes_of_every_kind_and_nothing_wrong() {
         let codes = decode_luma_with(
             WIDTH as u32,
             HEIGHT as u32,
-            &frame_around(width, height, &luma),
+            &frame_around(width, height, &luma, &mut 0x2545_f491_4f6c_dd1d),
             Effort::Fast,
         )
         .unwrap();

@@ -4,5 +4,6 @@
 
 mod camera;
 mod fixtures;
+mod frame;
 mod input;
 mod live;
