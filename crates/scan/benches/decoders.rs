@@ -2,8 +2,10 @@
 //! zbar on ../shared/eval/barcode (manifest-dev.tsv), measured in the same
 //! run (correct per format, false positives, misreads, median and p95 ms per
 //! image, decode time only), and 1280x720 camera frames with and without a
-//! code. Skips when the data set is absent. Run it pinned to one core:
-//! `taskset -c 1 cargo bench -p stockroom-scan --bench decoders`.
+//! code (wall clock and thread CPU time). Skips when the data set is absent.
+//! Run it pinned to one core:
+//! `taskset -c 1 cargo bench -p stockroom-scan --bench decoders` (append
+//! `-- camera` for the camera frames only).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
