@@ -13,6 +13,7 @@ use stockroom_core::{Session, Store, StoreOptions};
 
 mod load;
 mod sync;
+mod thumb;
 
 #[derive(Parser)]
 #[command(name = "stockroom-cli", version, about = "Work with a Stockroom device database")]
@@ -113,6 +114,22 @@ enum Command {
     },
     /// The synced tables, one row per line, to compare devices.
     Replica,
+    /// Product photo thumbnails: one `<stem>.<size>.<jpg|webp>` per input
+    /// in DIR; an error line per unreadable input on stderr, exit status 1
+    /// if any input failed. Needs no database.
+    Thumb {
+        /// Long side in pixels (never enlarged).
+        #[arg(long)]
+        size: u32,
+        /// jpeg or webp.
+        #[arg(long, default_value = "jpeg")]
+        format: String,
+        /// Output directory (created when missing).
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+    },
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -129,6 +146,19 @@ async fn start() -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    if let Command::Thumb {
+        size,
+        format,
+        out,
+        images,
+    } = &cli.command
+    {
+        let failed = thumb::run(*size, format, out, images)?;
+        if failed > 0 {
+            bail!("{failed} of {} images failed", images.len());
+        }
+        return Ok(());
+    }
     let store = Store::open(&cli.db, StoreOptions::default())
         .await
         .with_context(|| format!("opening {}", cli.db.display()))?;
@@ -271,6 +301,7 @@ async fn run(cli: &Cli, store: &Store) -> Result<()> {
             let report = sync::sync(store, *watch, std::time::Duration::from_millis(*every_ms)).await?;
             writeln!(out, "{report}")?;
         }
+        Command::Thumb { .. } => unreachable!("handled before the database is opened"),
         Command::Replica => {
             for (table, rows) in store.replica_rows().await? {
                 for row in rows {
