@@ -31,16 +31,21 @@
 //!
 //! # Why these libraries (measured on the eval set, see BENCHMARKS.md)
 //! - **libjpeg-turbo 3 via `turbojpeg`** (built from source, static, SIMD via
-//!   nasm): the fastest JPEG decoder available, and it scales in the DCT at
-//!   1/2, 1/4 and 1/8. The pure-Rust decoders measured slower
-//!   on the 57 photos at 256 px, single core: see the table in BENCHMARKS.md
-//!   ("Product photos", decoder choice). `zune-jpeg` has no DCT scaling, so a
-//!   24 MP photo is decoded in full; `jpeg-decoder` scales, but its entropy
-//!   decoder is slower.
+//!   nasm): the fastest JPEG decoder measured, and it scales in the DCT at
+//!   1/2, 1/4 and 1/8. Decoding the 49 JPEGs of the eval set for a 256 px
+//!   thumbnail, one thread, images per CPU-second (`cargo bench -p
+//!   stockroom-photos --bench thumbs`, 2026-12-01): libjpeg-turbo with DCT
+//!   scaling 75.0, `jpeg-decoder` 0.3 with DCT scaling 56.2, `zune-jpeg` 0.5
+//!   42.3 (it has no DCT scaling, so a 24 MP photo is decoded in full).
+//!   Pure Rust would have been preferred; it is 25-45 % slower here.
 //! - **`fast_image_resize`**: SIMD (AVX2/SSE4.1/NEON) convolution resizer; after
 //!   shrink-on-load the remaining resize is small.
 //! - **`moxcms`**: pure-Rust ICC colour management with LUT-based CMYK
-//!   profiles; avoids building LittleCMS from C.
+//!   profiles; avoids building LittleCMS from C. Its speed was not compared
+//!   with `lcms2` (CMYK photos are rare and the transform runs on the
+//!   shrunk image); the CMYK fixture's thumbnail matches `vipsthumbnail`'s
+//!   (LittleCMS) by eye. RGB photos' own ICC profiles are not applied yet
+//!   (treated as sRGB).
 //! - **`kamadak-exif`**: pure-Rust EXIF reader; an unreadable EXIF block
 //!   means orientation 1, not an error.
 //! - **WebP output through `webp` (libwebp, lossy, quality 80)**: `image`'s
