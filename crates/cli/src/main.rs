@@ -16,6 +16,7 @@ use stockroom_core::{Session, Store, StoreOptions};
 mod decode;
 mod load;
 mod sync;
+mod thumb;
 
 #[derive(Parser)]
 #[command(name = "stockroom-cli", version, about = "Work with a Stockroom device database")]
@@ -123,6 +124,22 @@ enum Command {
         #[arg(required = true)]
         images: Vec<PathBuf>,
     },
+    /// Product photo thumbnails: one `<stem>.<size>.<jpg|webp>` per input
+    /// in DIR; an error line per unreadable input on stderr, exit status 1
+    /// if any input failed. Needs no database.
+    Thumb {
+        /// Long side in pixels (never enlarged).
+        #[arg(long)]
+        size: u32,
+        /// jpeg or webp.
+        #[arg(long, default_value = "jpeg")]
+        format: String,
+        /// Output directory (created when missing).
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+    },
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -144,6 +161,19 @@ async fn start() -> Result<ExitCode> {
     let cli = Cli::parse();
     if let Command::Decode { images } = &cli.command {
         return Ok(decode::run(images));
+    }
+    if let Command::Thumb {
+        size,
+        format,
+        out,
+        images,
+    } = &cli.command
+    {
+        let failed = thumb::run(*size, format, out, images)?;
+        if failed > 0 {
+            bail!("{failed} of {} images failed", images.len());
+        }
+        return Ok(ExitCode::SUCCESS);
     }
     let store = Store::open(&cli.db, StoreOptions::default())
         .await
@@ -288,6 +318,7 @@ async fn run(cli: &Cli, store: &Store) -> Result<()> {
             writeln!(out, "{report}")?;
         }
         Command::Decode { .. } => unreachable!("decode runs without a database"),
+        Command::Thumb { .. } => unreachable!("handled before the database is opened"),
         Command::Replica => {
             for (table, rows) in store.replica_rows().await? {
                 for row in rows {
