@@ -68,10 +68,17 @@ fn android_check(root: &Path) -> Result<()> {
     run(
         root,
         "cargo",
-        &["check", "--locked", "--target", ANDROID_TARGET, "-p", "stockroom-protocol"],
+        &[
+            "check",
+            "--locked",
+            "--target",
+            ANDROID_TARGET,
+            "-p",
+            "stockroom-protocol",
+        ],
     )?;
-    let has_c_compiler = std::env::var_os("ANDROID_NDK_HOME").is_some()
-        || std::env::var_os("CC_aarch64_linux_android").is_some();
+    let has_c_compiler =
+        std::env::var_os("ANDROID_NDK_HOME").is_some() || std::env::var_os("CC_aarch64_linux_android").is_some();
     if !has_c_compiler {
         eprintln!(
             "xtask: skipping the Android check of stockroom-core and stockroom-app: no Android C compiler \
