@@ -41,6 +41,7 @@ fn main() -> Result<()> {
                 &["nextest", "run", "--workspace", "--locked", "--no-fail-fast"],
             )?;
             run(&root, "cargo", &["test", "--workspace", "--locked", "--doc"])?;
+            android_check(&root)?;
             ui_checks(&root)?;
             eprintln!("xtask: all checks passed");
             Ok(())
@@ -49,6 +50,60 @@ fn main() -> Result<()> {
         "ui" => ui_checks(&root),
         _ => bail!("usage: cargo xtask <ci|tidy|ui>"),
     }
+}
+
+/// The Android target of the mobile app (see ARCHITECTURE.md, mobile).
+const ANDROID_TARGET: &str = "aarch64-linux-android";
+
+/// Checks the library crates for Android where the target can be added.
+/// The pure-Rust crates need only the target; the crates that build C
+/// (SQLite) also need an Android C compiler (`ANDROID_NDK_HOME` or
+/// `CC_aarch64_linux_android`). What cannot run here is skipped, saying so.
+fn android_check(root: &Path) -> Result<()> {
+    let added = Command::new("rustup")
+        .args(["target", "add", ANDROID_TARGET])
+        .current_dir(root)
+        .status();
+    if !matches!(added, Ok(status) if status.success()) {
+        eprintln!("xtask: skipping the Android check: `rustup target add {ANDROID_TARGET}` failed here");
+        return Ok(());
+    }
+    run(
+        root,
+        "cargo",
+        &[
+            "check",
+            "--locked",
+            "--target",
+            ANDROID_TARGET,
+            "-p",
+            "stockroom-protocol",
+        ],
+    )?;
+    let has_c_compiler =
+        std::env::var_os("ANDROID_NDK_HOME").is_some() || std::env::var_os("CC_aarch64_linux_android").is_some();
+    if !has_c_compiler {
+        eprintln!(
+            "xtask: skipping the Android check of stockroom-core and stockroom-app: no Android C compiler \
+             (set ANDROID_NDK_HOME where the NDK is installed)"
+        );
+        return Ok(());
+    }
+    run(
+        root,
+        "cargo",
+        &[
+            "check",
+            "--locked",
+            "--target",
+            ANDROID_TARGET,
+            "-p",
+            "stockroom-core",
+            "-p",
+            "stockroom-app",
+            "--no-default-features",
+        ],
+    )
 }
 
 /// Seeds of the sync simulation in a CI run (on the SQLite hub; the
