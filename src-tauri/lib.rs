@@ -1,13 +1,16 @@
-//! The Stockroom app shell: where the device database lives and how the app
-//! opens it at start. The Tauri window and commands build on this (app
-//! milestone); the shell converts and delegates, the core does the work.
+//! The Stockroom app shell: where the device database lives, and the Tauri
+//! app around crates/app: one `#[tauri::command]` per command (generated
+//! from the one command list, each a single call), the sync engine started
+//! in the background with its status emitted as `sync-status` events.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
+use stockroom_app::{AppState, TokenVault};
 use stockroom_core::{Store, StoreOptions};
+use tauri::{Emitter, Manager};
 
-/// File name of the device database inside the app-data folder.
-pub const DATABASE_FILE: &str = "stockroom.db";
+pub use stockroom_app::DATABASE_FILE;
 
 /// The OS app-data folder for Stockroom: `STOCKROOM_DATA_DIR` when set, else
 /// `$XDG_DATA_HOME/stockroom`, else `~/.local/share/stockroom` (Linux),
@@ -50,4 +53,81 @@ pub enum AppStartError {
     DataDir { dir: PathBuf, source: std::io::Error },
     #[error(transparent)]
     Store(#[from] stockroom_core::CoreError),
+    #[error("{0}")]
+    App(#[from] stockroom_app::IpcError),
+    #[error(transparent)]
+    Window(#[from] tauri::Error),
+}
+
+/// One Tauri command per app command: `invoke(name, { args })` from the
+/// UI, answered by the same function the web twin calls.
+macro_rules! tauri_commands {
+    ($($name:ident($args:ty) -> $out:ty;)*) => {
+        mod ipc {
+            #[allow(unused_imports)]
+            use stockroom_app::types::*;
+            use stockroom_app::{AppState, IpcError};
+            $(
+                #[tauri::command]
+                pub async fn $name(
+                    state: tauri::State<'_, std::sync::Arc<AppState>>,
+                    args: $args,
+                ) -> Result<$out, IpcError> {
+                    stockroom_app::commands::$name(&state, args).await
+                }
+            )*
+        }
+
+        fn invoke_handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$(ipc::$name),*]
+        }
+    };
+}
+
+stockroom_app::with_commands!(tauri_commands);
+
+/// Opens the device state in `data_dir`, adding the demo shop on a first
+/// start when `demo` is set.
+pub async fn open_state(data_dir: &std::path::Path, demo: bool) -> Result<Arc<AppState>, AppStartError> {
+    let state = AppState::open(data_dir, TokenVault::Keychain).await?;
+    if demo && stockroom_app::commands::mode(&state).await? == stockroom_app::commands::AppMode::Unset {
+        let args = stockroom_app::commands::StartStandaloneArgs {
+            demo: true,
+            ..Default::default()
+        };
+        stockroom_app::commands::start_standalone(&state, args).await?;
+    }
+    Ok(Arc::new(state))
+}
+
+/// Runs the app with its window until it is closed.
+pub fn run(demo: bool) -> Result<(), AppStartError> {
+    let data_dir = app_data_dir();
+    let state = tauri::async_runtime::block_on(open_state(&data_dir, demo))?;
+    tauri::Builder::default()
+        .manage(state.clone())
+        .invoke_handler(invoke_handler())
+        .setup(move |app| {
+            let handle = app.handle().clone();
+            let state = app.state::<Arc<AppState>>().inner().clone();
+            tauri::async_runtime::spawn(async move {
+                if let Err(err) = state.start_sync().await {
+                    tracing::warn!(%err, "background sync not started");
+                }
+                let mut status = state.subscribe_sync();
+                loop {
+                    let current = status.borrow_and_update().clone();
+                    if let Err(err) = handle.emit("sync-status", current) {
+                        tracing::warn!(%err, "sync-status not emitted");
+                    }
+                    if status.changed().await.is_err() {
+                        break;
+                    }
+                }
+            });
+            Ok(())
+        })
+        .run(tauri::generate_context!("tauri.conf.json"))?;
+    tauri::async_runtime::block_on(state.stop_sync());
+    Ok(())
 }

@@ -1,14 +1,30 @@
-//! The Stockroom app binary. Until the app milestone brings the window it
-//! starts headless: it opens the device database in the app-data folder,
-//! adds the demo shop on request (`--demo`), and reports the shop's state.
+//! The Stockroom app binary: the window (the Tauri shell over the device
+//! database in the app-data folder), or with `--headless` a report of the
+//! shop's state. `--demo` adds the demo shop on a first start.
+
+// No console window on Windows release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 use anyhow::Result;
 use stockroom::{app_data_dir, open_device_store};
 use stockroom_core::demo::seed_demo;
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<()> {
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
     let with_demo = std::env::args().skip(1).any(|arg| arg == "--demo");
+    if std::env::args().skip(1).any(|arg| arg == "--headless") {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        return runtime.block_on(headless(with_demo));
+    }
+    stockroom::run(with_demo)?;
+    Ok(())
+}
+
+/// Opens the database, adds the demo shop on request, and reports.
+async fn headless(with_demo: bool) -> Result<()> {
     let dir = app_data_dir();
     let store = open_device_store(&dir).await?;
     println!("Stockroom: database {}", dir.join(stockroom::DATABASE_FILE).display());

@@ -1,4 +1,4 @@
-//! The app binary's start: it creates the database in the data folder, adds
+//! The app binary's headless start: it creates the database in the data folder, adds
 //! the demo shop once when asked, and reports the shop's state.
 
 use std::process::Command;
@@ -8,6 +8,7 @@ const APP: &str = env!("CARGO_BIN_EXE_stockroom");
 fn start(data_dir: &std::path::Path, args: &[&str]) -> String {
     let output = Command::new(APP)
         .env("STOCKROOM_DATA_DIR", data_dir)
+        .arg("--headless")
         .args(args)
         .output()
         .expect("start the app");
