@@ -236,11 +236,7 @@ async fn devices_and_hub_killed_mid_push_lose_and_double_nothing() {
     assert_eq!(replicas[0], replicas[1], "the two devices differ after syncing");
     let sales_rows = replicas[0].lines().filter(|line| line.starts_with("sales\t")).count() as u64;
     // The demo shop holds 4 sales of its own.
-    assert_eq!(
-        sales_rows,
-        sales_made + 4,
-        "every sale exactly once on both devices"
-    );
+    assert_eq!(sales_rows, sales_made + 4, "every sale exactly once on both devices");
     for db in &devices {
         let info = run_ok(cli(db).arg("info"));
         assert!(
