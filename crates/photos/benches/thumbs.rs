@@ -52,7 +52,7 @@ fn main() {
             cmd.args(["-c", "1"])
                 .arg(&cli)
                 .args(["thumb", "--size", &size.to_string(), "--format", "jpeg", "--out"]);
-            cmd.arg(&out.join("ours")).args(&photos);
+            cmd.arg(out.join("ours")).args(&photos);
             ours.push(run(cmd));
             let mut cmd = Command::new("taskset");
             cmd.env("VIPS_CONCURRENCY", "1")
@@ -119,6 +119,8 @@ fn run(mut cmd: Command) -> (Duration, Duration, u64) {
     cmd.stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
     let started = Instant::now();
+    // Reaped below by wait4, which also gives its peak RSS.
+    #[allow(clippy::zombie_processes)]
     let child = cmd.spawn().expect("starting the tool");
     let mut status = 0;
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
