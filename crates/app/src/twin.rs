@@ -77,16 +77,10 @@ async fn command(State(state): State<Arc<AppState>>, Path(name): Path<String>, b
 
 /// A camera frame: the body is its luminance, `x-width` and `x-height` its size.
 async fn scan_frame(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
-    let size = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.trim().parse::<u32>().ok())
-            .ok_or_else(|| IpcError::invalid(format!("the {name} header must be a whole number of pixels")))
-    };
-    let (width, height) = match (size("x-width"), size("x-height")) {
-        (Ok(width), Ok(height)) => (width, height),
-        (Err(err), _) | (_, Err(err)) => return err.into_response(),
+    let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    let (width, height) = match commands::scan::frame_size(header("x-width"), header("x-height")) {
+        Ok(size) => size,
+        Err(err) => return err.into_response(),
     };
     answer(commands::scan::scan_frame(&state, width, height, body.to_vec()).await)
 }

@@ -42,6 +42,17 @@ pub struct ScanOut {
     pub codes: Vec<ScannedCodeDto>,
 }
 
+/// The frame size from the `x-width` and `x-height` header values (the
+/// twin's HTTP headers, the Tauri request's headers).
+pub fn frame_size(width: Option<&str>, height: Option<&str>) -> Result<(u32, u32), IpcError> {
+    let parse = |name: &str, value: Option<&str>| {
+        value
+            .and_then(|value| value.trim().parse::<u32>().ok())
+            .ok_or_else(|| IpcError::invalid(format!("the {name} header must be a whole number of pixels")))
+    };
+    Ok((parse("x-width", width)?, parse("x-height", height)?))
+}
+
 /// Decodes one camera frame (`width * height` luminance bytes, row-major)
 /// and returns the codes this frame confirms.
 pub async fn scan_frame(state: &AppState, width: u32, height: u32, luma: Vec<u8>) -> Result<ScanOut, IpcError> {
