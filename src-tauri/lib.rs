@@ -79,7 +79,8 @@ macro_rules! tauri_commands {
             )*
         }
 
-        fn invoke_handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+        /// Every command, for `tauri::Builder::invoke_handler`.
+        pub fn invoke_handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
             tauri::generate_handler![$(ipc::$name,)* scan::scan_frame, scan::decode_image]
         }
     };
