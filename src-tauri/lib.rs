@@ -1,6 +1,7 @@
 //! The Stockroom app shell: where the device database lives, and the Tauri
 //! app around crates/app: one `#[tauri::command]` per command (generated
-//! from the one command list, each a single call), the sync engine started
+//! from the one command list, each a single call; the two raw-byte scan
+//! commands by hand), the sync engine started
 //! in the background with its status emitted as `sync-status` events.
 
 use std::path::PathBuf;
@@ -78,13 +79,47 @@ macro_rules! tauri_commands {
             )*
         }
 
-        fn invoke_handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
-            tauri::generate_handler![$(ipc::$name),*]
+        /// Every command, for `tauri::Builder::invoke_handler`.
+        pub fn invoke_handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$(ipc::$name,)* scan::scan_frame, scan::decode_image]
         }
     };
 }
 
 stockroom_app::with_commands!(tauri_commands);
+
+/// The commands that take raw bytes: `invoke(name, bytes, { headers })`,
+/// the body as an `InvokeBody::Raw`, the frame size in `x-width`/`x-height`.
+mod scan {
+    use std::sync::Arc;
+
+    use stockroom_app::commands::scan::{self, ScanOut};
+    use stockroom_app::{AppState, IpcError};
+    use tauri::ipc::{InvokeBody, Request};
+
+    fn raw_body(request: &Request<'_>) -> Result<Vec<u8>, IpcError> {
+        match request.body() {
+            InvokeBody::Raw(bytes) => Ok(bytes.clone()),
+            InvokeBody::Json(_) => Err(IpcError::invalid("send the bytes as the raw body, not JSON")),
+        }
+    }
+
+    #[tauri::command]
+    pub async fn scan_frame(state: tauri::State<'_, Arc<AppState>>, request: Request<'_>) -> Result<ScanOut, IpcError> {
+        let header = |name: &str| request.headers().get(name).and_then(|value| value.to_str().ok());
+        let (width, height) = scan::frame_size(header("x-width"), header("x-height"))?;
+        scan::scan_frame(&state, width, height, raw_body(&request)?).await
+    }
+
+    #[tauri::command]
+    pub async fn decode_image(
+        state: tauri::State<'_, Arc<AppState>>,
+        request: Request<'_>,
+    ) -> Result<ScanOut, IpcError> {
+        let bytes = raw_body(&request)?;
+        scan::decode_image(&state, bytes).await
+    }
+}
 
 /// Opens the device state in `data_dir`, adding the demo shop on a first
 /// start when `demo` is set.

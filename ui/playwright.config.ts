@@ -1,6 +1,7 @@
 // End-to-end tests: Debian's Chromium against the web build served by the
 // web twin, with a real hub; both processes are started by the tests.
 import { defineConfig } from '@playwright/test';
+import { chromiumLaunch } from './e2e/paths';
 
 export default defineConfig({
   testDir: 'e2e',
@@ -14,10 +15,7 @@ export default defineConfig({
   use: {
     browserName: 'chromium',
     viewport: { width: 1280, height: 800 },
-    launchOptions: {
-      executablePath: process.env.STOCKROOM_CHROMIUM ?? '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu'],
-    },
+    launchOptions: chromiumLaunch(),
     trace: 'off',
   },
 });

@@ -1,6 +1,8 @@
-// Builds what the e2e tests run: the twin and the hub (cargo), and the web build (vite).
+// Builds what the e2e tests run: the twin and the hub (cargo), and the web build
+// (vite); writes the fake camera's video.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { writeCameraVideo } from './camera';
 import { distDir, repoDir, scratchDir, uiDir } from './paths';
 
 export default function globalSetup() {
@@ -14,4 +16,5 @@ export default function globalSetup() {
   if (!existsSync(distDir)) throw new Error(`no web build in ${distDir}`);
   rmSync(scratchDir, { recursive: true, force: true });
   mkdirSync(scratchDir, { recursive: true });
+  writeCameraVideo();
 }

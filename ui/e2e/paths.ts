@@ -10,3 +10,11 @@ export const hubBin = join(targetDir, 'debug', 'stockroom-server');
 export const distDir = join(uiDir, 'dist');
 export const screenshotDir = join(uiDir, 'e2e', 'screenshots');
 export const scratchDir = join(uiDir, 'e2e', '.tmp');
+
+/** Chromium's launch options (Debian's Chromium, headless), with `extraArgs`. */
+export function chromiumLaunch(extraArgs: string[] = []) {
+  return {
+    executablePath: process.env.STOCKROOM_CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', ...extraArgs],
+  };
+}

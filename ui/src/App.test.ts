@@ -38,6 +38,9 @@ function fakeBackend(outboxLength: number) {
     async scanFrame<T>() {
       return null as T;
     },
+    async decodeImage<T>() {
+      return null as T;
+    },
     on: () => () => {},
   };
   return { backend, calls };

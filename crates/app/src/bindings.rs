@@ -68,12 +68,14 @@ macro_rules! generate_bindings {
             IpcError::export_all(&cfg).map_err(fail)?;
             ErrorCode::export_all(&cfg).map_err(fail)?;
             SyncStatusDto::export_all(&cfg).map_err(fail)?;
+            ScanOut::export_all(&cfg).map_err(fail)?;
             $(
                 export_named::<$args>(&cfg).map_err(fail)?;
                 export_named::<$out>(&cfg).map_err(fail)?;
             )*
             let mut imports = BTreeMap::new();
             imports.insert("SyncStatusDto".to_string(), ());
+            imports.insert("ScanOut".to_string(), ());
             $(
                 for dependency in named_types::<$args>(&cfg).into_iter().chain(named_types::<$out>(&cfg)) {
                     imports.insert(dependency.ts_name, ());
@@ -99,7 +101,12 @@ macro_rules! generate_bindings {
             text.push_str("};\n\nexport type CommandName = keyof Commands;\n\n");
             text.push_str("export const COMMAND_NAMES: CommandName[] = [\n");
             $( text.push_str(&format!("  \"{}\",\n", stringify!($name))); )*
-            text.push_str("];\n\n/** Events (Tauri events and the twin's SSE `event:` names) and their payloads. */\n");
+            text.push_str("];\n\n/** Commands that take raw bytes, not JSON args (`scanFrame`, `decodeImage`). */\n");
+            text.push_str("export type BinaryCommands = {\n");
+            for name in crate::commands::scan::BINARY_COMMANDS {
+                text.push_str(&format!("  {name}: {{ out: ScanOut }};\n"));
+            }
+            text.push_str("};\n\n/** Events (Tauri events and the twin's SSE `event:` names) and their payloads. */\n");
             text.push_str("export type Events = {\n");
             for (event, payload) in EVENTS {
                 text.push_str(&format!("  \"{event}\": {payload};\n"));

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use stockroom_core::sync::{self, secrets, HttpHub, Signal, SyncConfig, SyncStatus};
 use stockroom_core::{Session, Store, StoreOptions};
+use stockroom_scan::LiveScanner;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
@@ -45,6 +46,7 @@ pub struct AppState {
     memory_token: Mutex<Option<String>>,
     sync: Mutex<Option<SyncRunner>>,
     status: watch::Sender<SyncStatusDto>,
+    live_scanner: Mutex<LiveScanner>,
 }
 
 impl AppState {
@@ -60,6 +62,7 @@ impl AppState {
             memory_token: Mutex::new(None),
             sync: Mutex::new(None),
             status: watch::Sender::new(SyncStatusDto::default()),
+            live_scanner: Mutex::new(LiveScanner::new()),
         };
         let status = state.current_sync_status().await?;
         state.status.send_replace(status);
@@ -85,6 +88,14 @@ impl AppState {
 
     pub(crate) fn set_session(&self, session: Option<Session>) {
         *self.session_lock() = session;
+    }
+
+    /// The camera's continuous scanner (one per app: frames arrive one at a
+    /// time from the one scan screen).
+    pub(crate) fn live_scanner(&self) -> std::sync::MutexGuard<'_, LiveScanner> {
+        self.live_scanner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn session_lock(&self) -> std::sync::MutexGuard<'_, Option<Session>> {

@@ -1,6 +1,6 @@
 //! The web twin: the app's commands over HTTP for the web build and browser
 //! tests (dev/test only). `POST /api/cmd/{name}` runs a command with a JSON
-//! body, `GET /api/events` streams the app's events as Server-Sent Events,
+//! body (`scan_frame` and `decode_image` take raw bytes instead), `GET /api/events` streams the app's events as Server-Sent Events,
 //! and everything else is the built UI (`ui/dist`).
 
 use std::convert::Infallible;
@@ -9,8 +9,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -20,7 +21,7 @@ use tokio::net::TcpListener;
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::error::IpcError;
-use crate::{dispatch, AppState};
+use crate::{commands, dispatch, AppState};
 
 impl IntoResponse for IpcError {
     fn into_response(self) -> Response {
@@ -33,6 +34,14 @@ impl IntoResponse for IpcError {
 /// paths get its `index.html`, for client-side routes).
 pub fn router(state: Arc<AppState>, ui_dir: Option<PathBuf>) -> Router {
     let api = Router::new()
+        .route(
+            "/api/cmd/scan_frame",
+            post(scan_frame).layer(DefaultBodyLimit::max(commands::scan::MAX_FRAME_BYTES)),
+        )
+        .route(
+            "/api/cmd/decode_image",
+            post(decode_image).layer(DefaultBodyLimit::max(stockroom_scan::MAX_FILE_BYTES as usize)),
+        )
         .route("/api/cmd/{name}", post(command))
         .route("/api/events", get(events))
         .with_state(state);
@@ -63,7 +72,26 @@ async fn command(State(state): State<Arc<AppState>>, Path(name): Path<String>, b
             Err(err) => return IpcError::invalid(format!("the body is not JSON: {err}")).into_response(),
         }
     };
-    match dispatch(&state, &name, args).await {
+    answer(dispatch(&state, &name, args).await)
+}
+
+/// A camera frame: the body is its luminance, `x-width` and `x-height` its size.
+async fn scan_frame(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    let (width, height) = match commands::scan::frame_size(header("x-width"), header("x-height")) {
+        Ok(size) => size,
+        Err(err) => return err.into_response(),
+    };
+    answer(commands::scan::scan_frame(&state, width, height, body.to_vec()).await)
+}
+
+/// A photo file (JPEG or PNG) as the body.
+async fn decode_image(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    answer(commands::scan::decode_image(&state, body.to_vec()).await)
+}
+
+fn answer<T: serde::Serialize>(out: Result<T, IpcError>) -> Response {
+    match out {
         Ok(out) => Json(out).into_response(),
         Err(err) => err.into_response(),
     }

@@ -7,6 +7,8 @@ export type { AppInfo } from './bindings/AppInfo';
 export type { AppMode as Mode } from './bindings/AppMode';
 export type { BarcodeDto } from './bindings/BarcodeDto';
 export type { CodeHit } from './bindings/CodeHit';
+export type { ScanOut } from './bindings/ScanOut';
+export type { ScannedCodeDto } from './bindings/ScannedCodeDto';
 export type { InboxItemDto } from './bindings/InboxItemDto';
 export type { LocationStockDto } from './bindings/LocationStockDto';
 export type { MoneyDto } from './bindings/MoneyDto';

@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod manage;
 pub mod orders;
+pub mod scan;
 pub mod start;
 pub mod stock;
 pub mod sync;
@@ -12,6 +13,7 @@ pub mod till;
 pub use catalog::*;
 pub use manage::*;
 pub use orders::*;
+pub use scan::{ScanOut, ScannedCodeDto};
 pub use start::*;
 pub use stock::*;
 pub use sync::*;

@@ -4,5 +4,6 @@
 
 mod hub;
 mod personas;
+mod scan;
 mod support;
 mod twin;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addScanned, centreRegion, lumaOf } from './luma';
+import type { ScannedCodeDto } from '../../lib/api';
+import { addScanned, applyScan, centreRegion, lumaOf } from './luma';
 
 describe('camera luminance', () => {
   it('takes the centred region', () => {
@@ -25,5 +26,20 @@ describe('camera luminance', () => {
       ['1', 2],
       ['2', 1],
     ]);
+  });
+
+  it('adds the codes of a scan answer with their product names', () => {
+    const known = { format: 'EAN_13', text: '8413000065504', key: '8413000065504', hit: { product: { name: 'Olive oil' } } };
+    const unknown = { format: 'QR_CODE', text: 'hello', key: 'hello', hit: null };
+    const codes = [known, unknown] as unknown as ScannedCodeDto[];
+    const first = applyScan([], codes);
+    expect(first.added).toBe(2);
+    expect(first.list.map((item) => [item.text, item.productName, item.count])).toEqual([
+      ['hello', null, 1],
+      ['8413000065504', 'Olive oil', 1],
+    ]);
+    const again = applyScan(first.list, [known] as unknown as ScannedCodeDto[]);
+    expect(again.added).toBe(0);
+    expect(again.list[0]).toMatchObject({ text: '8413000065504', count: 2 });
   });
 });

@@ -1,6 +1,7 @@
 // Camera frames to the decoder: the luminance (one byte per pixel, BT.601
 // integer weights) of a region of interest of an RGBA frame, and the list of
 // codes a continuous scan has found.
+import type { ScannedCodeDto } from '../../lib/api';
 
 export interface Region {
   x: number;
@@ -44,4 +45,15 @@ export function addScanned(list: ScannedCode[], code: Omit<ScannedCode, 'count'>
     return { list: [bumped, ...list.slice(0, idx), ...list.slice(idx + 1)], isNew: false };
   }
   return { list: [{ ...code, count: 1 }, ...list], isNew: true };
+}
+
+/** Adds the codes of a `scan_frame` or `decode_image` answer; returns the list and how many are new. */
+export function applyScan(list: ScannedCode[], codes: ScannedCodeDto[]): { list: ScannedCode[]; added: number } {
+  let added = 0;
+  for (const code of codes) {
+    const next = addScanned(list, { format: code.format, text: code.text, productName: code.hit?.product.name ?? null });
+    list = next.list;
+    if (next.isNew) added++;
+  }
+  return { list, added };
 }

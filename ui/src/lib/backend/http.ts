@@ -59,6 +59,14 @@ export function httpBackend(base = ''): Backend {
       });
       return read<T>(response);
     },
+    async decodeImage<T>(bytes: Uint8Array): Promise<T> {
+      const response = await fetch(`${base}/api/cmd/decode_image`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/octet-stream' },
+        body: bytes as BodyInit,
+      });
+      return read<T>(response);
+    },
     on<T>(event: string, handler: (payload: T) => void): Unlisten {
       ensureSource(event);
       const set = handlers.get(event)!;

@@ -34,6 +34,10 @@ export async function scanFrame<T>(bytes: Uint8Array, width: number, height: num
   return (await backend()).scanFrame<T>(bytes, width, height);
 }
 
+export async function decodeImage<T>(bytes: Uint8Array): Promise<T> {
+  return (await backend()).decodeImage<T>(bytes);
+}
+
 export function on<T>(event: string, handler: (payload: T) => void): () => void {
   let stop: (() => void) | null = null;
   let cancelled = false;

@@ -21,6 +21,13 @@ export function tauriBackend(): Backend {
         throw toBackendError(err);
       }
     },
+    async decodeImage<T>(bytes: Uint8Array): Promise<T> {
+      try {
+        return await invoke<T>('decode_image', bytes);
+      } catch (err) {
+        throw toBackendError(err);
+      }
+    },
     on<T>(event: string, handler: (payload: T) => void): Unlisten {
       let stop: Unlisten | null = null;
       let cancelled = false;

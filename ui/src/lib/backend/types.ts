@@ -17,6 +17,8 @@ export interface Backend {
   call<T>(name: string, args?: Record<string, unknown>): Promise<T>;
   /** Sends the luminance of a frame (one byte per pixel) as raw bytes. */
   scanFrame<T>(bytes: Uint8Array, width: number, height: number): Promise<T>;
+  /** Sends a photo file (JPEG or PNG) as raw bytes to be decoded with every pass. */
+  decodeImage<T>(bytes: Uint8Array): Promise<T>;
   /** Listens to a named event (`sync-status`, ...). */
   on<T>(event: string, handler: (payload: T) => void): Unlisten;
 }

@@ -51,6 +51,7 @@ import type { RecordPaymentArgs } from "./RecordPaymentArgs";
 import type { RecordReturnArgs } from "./RecordReturnArgs";
 import type { ReturnReceiptDto } from "./ReturnReceiptDto";
 import type { SaleArgs } from "./SaleArgs";
+import type { ScanOut } from "./ScanOut";
 import type { SearchProductsArgs } from "./SearchProductsArgs";
 import type { SetLocaleArgs } from "./SetLocaleArgs";
 import type { SetPriceArgs } from "./SetPriceArgs";
@@ -169,6 +170,12 @@ export const COMMAND_NAMES: CommandName[] = [
   "inbox",
   "dismiss_inbox_item",
 ];
+
+/** Commands that take raw bytes, not JSON args (`scanFrame`, `decodeImage`). */
+export type BinaryCommands = {
+  scan_frame: { out: ScanOut };
+  decode_image: { out: ScanOut };
+};
 
 /** Events (Tauri events and the twin's SSE `event:` names) and their payloads. */
 export type Events = {
