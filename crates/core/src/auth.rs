@@ -253,22 +253,8 @@ impl Store {
                 role: session.role(),
             });
         }
-        let mut write = self.write(session).await?;
-        sqlx::query("UPDATE users SET active = ? WHERE id = ?")
-            .bind(active)
-            .bind(user_id.to_string())
-            .execute(write.conn())
-            .await?;
-        let hlc = write.stamp();
-        let op = Op::UserSet(UserSet {
-            id: user.id,
-            username: user.username,
-            display_name: user.display_name,
-            role: user.role.as_str().to_string(),
-            active,
-        });
-        write.append_op(hlc, &op).await?;
-        write.commit().await
+        let role = user.role;
+        self.save_user_access(session, user, role, active).await
     }
 
     /// Gives a user another role. Only an owner makes someone an owner or
@@ -290,10 +276,18 @@ impl Store {
         if user.role == role {
             return Ok(());
         }
+        let active = user.active;
+        self.save_user_access(session, user, role, active).await
+    }
+
+    /// Writes a user's role and access, with the one `user.set` op that
+    /// carries them to the hub.
+    async fn save_user_access(&self, session: &Session, user: User, role: Role, active: bool) -> Result<()> {
         let mut write = self.write(session).await?;
-        sqlx::query("UPDATE users SET role = ? WHERE id = ?")
+        sqlx::query("UPDATE users SET role = ?, active = ? WHERE id = ?")
             .bind(role.as_str())
-            .bind(user_id.to_string())
+            .bind(active)
+            .bind(user.id.to_string())
             .execute(write.conn())
             .await?;
         let hlc = write.stamp();
@@ -302,7 +296,7 @@ impl Store {
             username: user.username,
             display_name: user.display_name,
             role: role.as_str().to_string(),
-            active: user.active,
+            active,
         });
         write.append_op(hlc, &op).await?;
         write.commit().await
