@@ -3,7 +3,7 @@
 //! until it answers), order history, and payments collected.
 
 use serde::{Deserialize, Serialize};
-use stockroom_core::{Customer, CustomerPayment, OrderStatus, OrderSummary, SalesOrder};
+use stockroom_core::{Customer, CustomerPayment, OrderStatus, OrderSummary, Qty, SalesOrder};
 use ts_rs::TS;
 use uuid::Uuid;
 
@@ -251,37 +251,31 @@ pub async fn customer_catalog(state: &AppState, args: CustomerCatalogArgs) -> Re
     })
 }
 
-/// Creates the order, adds its lines and submits it. The hub confirms or
-/// rejects it later; until then it is `provisional`.
+/// Creates the order, adds its lines and submits it, in one write. The hub
+/// confirms or rejects it later; until then it is `provisional`.
 pub async fn submit_order(state: &AppState, args: SubmitOrderArgs) -> Result<OrderDto, IpcError> {
     let session = state.session()?;
     if args.lines.is_empty() {
         return Err(IpcError::invalid("an order needs at least one line"));
     }
-    let store = state.store();
-    let order_id = store
-        .create_order(&session, args.customer_id, args.note.as_deref())
+    let lines: Vec<(Uuid, Qty)> = args.lines.iter().map(|line| (line.product_id, line.qty())).collect();
+    let order = state
+        .store()
+        .place_order(&session, args.customer_id, args.note.as_deref(), &lines)
         .await?;
-    for line in &args.lines {
-        store
-            .add_order_line(&session, order_id, line.product_id, line.qty())
-            .await?;
-    }
-    Ok(store.submit_order(&session, order_id).await?.into())
+    Ok(order.into())
 }
 
 pub async fn list_orders(state: &AppState, args: ListOrdersArgs) -> Result<Vec<OrderSummaryDto>, IpcError> {
-    let store = state.store();
-    let mut orders = Vec::new();
-    for summary in store.orders(None).await? {
-        if let Some(customer_id) = args.customer_id {
-            if store.order(summary.id).await?.customer_id != customer_id {
-                continue;
-            }
-        }
-        orders.push(summary.into());
-    }
-    Ok(orders)
+    let orders = state.store().orders(None).await?;
+    Ok(orders
+        .into_iter()
+        .filter(|order| {
+            args.customer_id
+                .is_none_or(|customer_id| order.customer_id == customer_id)
+        })
+        .map(Into::into)
+        .collect())
 }
 
 pub async fn record_payment(state: &AppState, args: RecordPaymentArgs) -> Result<PaymentRecorded, IpcError> {

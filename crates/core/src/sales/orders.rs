@@ -17,7 +17,7 @@ use crate::error::{CoreError, Result};
 use crate::ids::parse_uuid;
 use crate::money::{line_amount, Currency, Money, Qty};
 use crate::sales::millis_of;
-use crate::store::{DocKind, Store};
+use crate::store::{DocKind, Store, WriteTx};
 
 /// Where an order is in its life. Only the hub moves an order past
 /// `Submitted`.
@@ -91,6 +91,7 @@ pub struct OrderLineView {
 pub struct OrderSummary {
     pub id: Uuid,
     pub number: Option<String>,
+    pub customer_id: Uuid,
     pub customer_name: String,
     pub status: OrderStatus,
     pub total: Money,
@@ -161,31 +162,135 @@ async fn refresh_total(conn: &mut SqliteConnection, order_id: Uuid) -> Result<()
     Ok(())
 }
 
+/// Inserts a draft order for an active customer, in the customer's currency
+/// and under their price list, inside `write`.
+async fn create_draft_in(
+    write: &mut WriteTx<'_>,
+    session: &Session,
+    customer_id: Uuid,
+    note: Option<&str>,
+) -> Result<Uuid> {
+    let customer = customer_in(write.conn(), customer_id).await?;
+    if !customer.active {
+        return Err(CoreError::invalid("customer", "is archived"));
+    }
+    let order_id = write.new_id();
+    let now_ms = write.now_ms() as i64;
+    sqlx::query(
+        "INSERT INTO sales_orders (id, number, customer_id, salesperson_id, price_list_id, currency, status, total_minor, note, created_ms)
+         VALUES (?, '', ?, ?, ?, ?, 'draft', 0, ?, ?)",
+    )
+    .bind(order_id.to_string())
+    .bind(customer_id.to_string())
+    .bind(session.user_id().to_string())
+    .bind(customer.price_list_id.map(|id| id.to_string()))
+    .bind(customer.currency.as_str())
+    .bind(optional_note(note))
+    .bind(now_ms)
+    .execute(write.conn())
+    .await?;
+    Ok(order_id)
+}
+
+/// Adds `qty` of a product to a draft at the customer's price, inside
+/// `write`. Returns the line's id.
+async fn add_line_in(write: &mut WriteTx<'_>, order_id: Uuid, product_id: Uuid, qty: Qty) -> Result<Uuid> {
+    check_qty(qty)?;
+    let (currency, price_list_id) = editable_draft(write.conn(), order_id).await?;
+    let (unit_price_minor, total_minor) = price_line(write.conn(), product_id, qty, currency, price_list_id).await?;
+    let line_no: i64 =
+        sqlx::query_scalar("SELECT coalesce(max(line_no), 0) + 1 FROM sales_order_lines WHERE order_id = ?")
+            .bind(order_id.to_string())
+            .fetch_one(write.conn())
+            .await?;
+    let line_id = write.new_id();
+    sqlx::query(
+        "INSERT INTO sales_order_lines (id, order_id, line_no, product_id, qty_milli, unit_price_minor, total_minor)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(line_id.to_string())
+    .bind(order_id.to_string())
+    .bind(line_no)
+    .bind(product_id.to_string())
+    .bind(qty.milli())
+    .bind(unit_price_minor)
+    .bind(total_minor)
+    .execute(write.conn())
+    .await?;
+    refresh_total(write.conn(), order_id).await?;
+    Ok(line_id)
+}
+
+/// Submits a draft inside `write`: it takes its number, becomes `submitted`
+/// and one `order.submitted` op carries it.
+async fn submit_in(write: &mut WriteTx<'_>, order_id: Uuid) -> Result<()> {
+    let (currency, price_list_id) = editable_draft(write.conn(), order_id).await?;
+    let header: (String, String, Option<String>) =
+        sqlx::query_as("SELECT customer_id, salesperson_id, note FROM sales_orders WHERE id = ?")
+            .bind(order_id.to_string())
+            .fetch_one(write.conn())
+            .await?;
+    let (customer_id, salesperson_id, note) = header;
+    let rows: Vec<(String, i64, String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT id, line_no, product_id, qty_milli, unit_price_minor, total_minor
+         FROM sales_order_lines WHERE order_id = ? ORDER BY line_no",
+    )
+    .bind(order_id.to_string())
+    .fetch_all(write.conn())
+    .await?;
+    if rows.is_empty() {
+        return Err(CoreError::invalid("order", "an order needs at least one line"));
+    }
+    let lines = rows
+        .into_iter()
+        .map(|(id, line_no, product_id, qty_milli, unit_price_minor, total_minor)| {
+            Ok(OrderLine {
+                id: parse_uuid(&id)?,
+                line_no: line_no as u32,
+                product_id: parse_uuid(&product_id)?,
+                qty_milli,
+                unit_price_minor,
+                total_minor,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let total_minor = lines
+        .iter()
+        .try_fold(0i64, |sum, line| sum.checked_add(line.total_minor))
+        .ok_or(CoreError::Overflow)?;
+    let number = write.next_number(DocKind::Order).await?;
+    let hlc = write.stamp();
+    sqlx::query(
+        "UPDATE sales_orders SET number = ?, status = 'submitted', total_minor = ?, submitted_hlc = ? WHERE id = ?",
+    )
+    .bind(&number)
+    .bind(total_minor)
+    .bind(hlc.to_i64())
+    .bind(order_id.to_string())
+    .execute(write.conn())
+    .await?;
+    let submitted = OrderSubmitted {
+        id: order_id,
+        number,
+        customer_id: parse_uuid(&customer_id)?,
+        salesperson_id: parse_uuid(&salesperson_id)?,
+        price_list_id,
+        currency: currency.to_string(),
+        total_minor,
+        note,
+        lines,
+    };
+    write.append_op(hlc, &Op::OrderSubmitted(submitted)).await?;
+    Ok(())
+}
+
 impl Store {
     /// Starts a draft order for an active customer, in the customer's
     /// currency and under their price list.
     pub async fn create_order(&self, session: &Session, customer_id: Uuid, note: Option<&str>) -> Result<Uuid> {
         session.require(Permission::TakeOrders)?;
         let mut write = self.write(session).await?;
-        let customer = customer_in(write.conn(), customer_id).await?;
-        if !customer.active {
-            return Err(CoreError::invalid("customer", "is archived"));
-        }
-        let order_id = write.new_id();
-        let now_ms = write.now_ms() as i64;
-        sqlx::query(
-            "INSERT INTO sales_orders (id, number, customer_id, salesperson_id, price_list_id, currency, status, total_minor, note, created_ms)
-             VALUES (?, '', ?, ?, ?, ?, 'draft', 0, ?, ?)",
-        )
-        .bind(order_id.to_string())
-        .bind(customer_id.to_string())
-        .bind(session.user_id().to_string())
-        .bind(customer.price_list_id.map(|id| id.to_string()))
-        .bind(customer.currency.as_str())
-        .bind(optional_note(note))
-        .bind(now_ms)
-        .execute(write.conn())
-        .await?;
+        let order_id = create_draft_in(&mut write, session, customer_id, note).await?;
         write.commit().await?;
         Ok(order_id)
     }
@@ -194,33 +299,34 @@ impl Store {
     /// the line's id.
     pub async fn add_order_line(&self, session: &Session, order_id: Uuid, product_id: Uuid, qty: Qty) -> Result<Uuid> {
         session.require(Permission::TakeOrders)?;
-        check_qty(qty)?;
         let mut write = self.write(session).await?;
-        let (currency, price_list_id) = editable_draft(write.conn(), order_id).await?;
-        let (unit_price_minor, total_minor) =
-            price_line(write.conn(), product_id, qty, currency, price_list_id).await?;
-        let line_no: i64 =
-            sqlx::query_scalar("SELECT coalesce(max(line_no), 0) + 1 FROM sales_order_lines WHERE order_id = ?")
-                .bind(order_id.to_string())
-                .fetch_one(write.conn())
-                .await?;
-        let line_id = write.new_id();
-        sqlx::query(
-            "INSERT INTO sales_order_lines (id, order_id, line_no, product_id, qty_milli, unit_price_minor, total_minor)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(line_id.to_string())
-        .bind(order_id.to_string())
-        .bind(line_no)
-        .bind(product_id.to_string())
-        .bind(qty.milli())
-        .bind(unit_price_minor)
-        .bind(total_minor)
-        .execute(write.conn())
-        .await?;
-        refresh_total(write.conn(), order_id).await?;
+        let line_id = add_line_in(&mut write, order_id, product_id, qty).await?;
         write.commit().await?;
         Ok(line_id)
+    }
+
+    /// Drafts, fills and submits an order in ONE write: either the order is
+    /// submitted with every line, or nothing of it is kept (an archived
+    /// product or a price in another currency leaves no stray draft).
+    pub async fn place_order(
+        &self,
+        session: &Session,
+        customer_id: Uuid,
+        note: Option<&str>,
+        lines: &[(Uuid, Qty)],
+    ) -> Result<SalesOrder> {
+        session.require(Permission::TakeOrders)?;
+        if lines.is_empty() {
+            return Err(CoreError::invalid("order", "an order needs at least one line"));
+        }
+        let mut write = self.write(session).await?;
+        let order_id = create_draft_in(&mut write, session, customer_id, note).await?;
+        for (product_id, qty) in lines {
+            add_line_in(&mut write, order_id, *product_id, *qty).await?;
+        }
+        submit_in(&mut write, order_id).await?;
+        write.commit().await?;
+        self.order(order_id).await
     }
 
     /// Changes the quantity of a draft's line, re-pricing it at the current
@@ -276,63 +382,7 @@ impl Store {
     pub async fn submit_order(&self, session: &Session, order_id: Uuid) -> Result<SalesOrder> {
         session.require(Permission::TakeOrders)?;
         let mut write = self.write(session).await?;
-        let (currency, price_list_id) = editable_draft(write.conn(), order_id).await?;
-        let header: (String, String, Option<String>) =
-            sqlx::query_as("SELECT customer_id, salesperson_id, note FROM sales_orders WHERE id = ?")
-                .bind(order_id.to_string())
-                .fetch_one(write.conn())
-                .await?;
-        let (customer_id, salesperson_id, note) = header;
-        let rows: Vec<(String, i64, String, i64, i64, i64)> = sqlx::query_as(
-            "SELECT id, line_no, product_id, qty_milli, unit_price_minor, total_minor
-             FROM sales_order_lines WHERE order_id = ? ORDER BY line_no",
-        )
-        .bind(order_id.to_string())
-        .fetch_all(write.conn())
-        .await?;
-        if rows.is_empty() {
-            return Err(CoreError::invalid("order", "an order needs at least one line"));
-        }
-        let lines = rows
-            .into_iter()
-            .map(|(id, line_no, product_id, qty_milli, unit_price_minor, total_minor)| {
-                Ok(OrderLine {
-                    id: parse_uuid(&id)?,
-                    line_no: line_no as u32,
-                    product_id: parse_uuid(&product_id)?,
-                    qty_milli,
-                    unit_price_minor,
-                    total_minor,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let total_minor = lines
-            .iter()
-            .try_fold(0i64, |sum, line| sum.checked_add(line.total_minor))
-            .ok_or(CoreError::Overflow)?;
-        let number = write.next_number(DocKind::Order).await?;
-        let hlc = write.stamp();
-        sqlx::query(
-            "UPDATE sales_orders SET number = ?, status = 'submitted', total_minor = ?, submitted_hlc = ? WHERE id = ?",
-        )
-        .bind(&number)
-        .bind(total_minor)
-        .bind(hlc.to_i64())
-        .bind(order_id.to_string())
-        .execute(write.conn())
-        .await?;
-        let submitted = OrderSubmitted {
-            id: order_id,
-            number,
-            customer_id: parse_uuid(&customer_id)?,
-            salesperson_id: parse_uuid(&salesperson_id)?,
-            price_list_id,
-            currency: currency.to_string(),
-            total_minor,
-            note,
-            lines,
-        };
-        write.append_op(hlc, &Op::OrderSubmitted(submitted)).await?;
+        submit_in(&mut write, order_id).await?;
         write.commit().await?;
         self.order(order_id).await
     }
@@ -392,7 +442,7 @@ impl Store {
     /// Orders newest first, all of them or those in `status`.
     pub async fn orders(&self, status: Option<OrderStatus>) -> Result<Vec<OrderSummary>> {
         let rows: Vec<OrderSummaryRow> = sqlx::query_as(
-            "SELECT o.id, o.number, c.name AS customer_name, o.status, o.currency, o.total_minor,
+            "SELECT o.id, o.number, o.customer_id, c.name AS customer_name, o.status, o.currency, o.total_minor,
                     (SELECT count(*) FROM sales_order_lines ol WHERE ol.order_id = o.id) AS n_lines, o.created_ms
              FROM sales_orders o LEFT JOIN customers c ON c.id = o.customer_id
              WHERE ?1 IS NULL OR o.status = ?1
@@ -406,6 +456,7 @@ impl Store {
                 Ok(OrderSummary {
                     id: parse_uuid(&row.id)?,
                     number: number_of(row.number),
+                    customer_id: parse_uuid(&row.customer_id)?,
                     customer_name: row.customer_name.unwrap_or_default(),
                     status: OrderStatus::parse(&row.status)?,
                     total: Money::new(row.total_minor, row.currency.parse()?),
@@ -448,6 +499,7 @@ struct OrderLineRow {
 struct OrderSummaryRow {
     id: String,
     number: String,
+    customer_id: String,
     customer_name: Option<String>,
     status: String,
     currency: String,

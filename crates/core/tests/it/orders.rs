@@ -249,3 +249,51 @@ async fn cashiers_and_warehouse_staff_take_no_orders() {
         "forbidden"
     );
 }
+
+#[tokio::test]
+async fn placing_an_order_is_one_write_all_or_nothing() {
+    let shop = Shop::new().await;
+    let store = &shop.test.store;
+    let salesperson = shop.test.user("sam", Role::Salesperson).await;
+    let flour = shop.product("FLOUR", 1000, 550, 0).await;
+    let sugar = shop.product("SUGAR", 500, 550, 0).await;
+    let customer = store
+        .create_customer(&salesperson, &NewCustomer::named("Corner Bakery", eur(0).currency))
+        .await
+        .unwrap();
+
+    // A line the order cannot take (an unknown product) keeps nothing of it:
+    // no draft, no op.
+    let ops_before = store.outbox_len().await.unwrap();
+    let refused = store
+        .place_order(
+            &salesperson,
+            customer,
+            None,
+            &[(flour, Qty::units(2)), (uuid::Uuid::nil(), Qty::ONE)],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "not_found");
+    assert!(store.orders(None).await.unwrap().is_empty());
+    assert_eq!(store.outbox_len().await.unwrap(), ops_before);
+
+    let placed = store
+        .place_order(
+            &salesperson,
+            customer,
+            Some("back door"),
+            &[(flour, Qty::units(2)), (sugar, Qty::units(3))],
+        )
+        .await
+        .unwrap();
+    assert_eq!(placed.status, OrderStatus::Submitted);
+    assert!(placed.number.is_some());
+    assert_eq!(placed.lines.len(), 2);
+    // 2 × 10.00 + 3 × 5.00
+    assert_eq!(placed.total.minor, 3500);
+    assert_eq!(store.outbox_len().await.unwrap(), ops_before + 1);
+    let listed = store.orders(None).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].customer_id, customer);
+}
