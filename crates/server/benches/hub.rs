@@ -11,9 +11,6 @@
 //! PostgreSQL is the server at STOCKROOM_TEST_POSTGRES_URL (default
 //! postgres://postgres@127.0.0.1:5432); each run makes a fresh database and
 //! drops it after. SQLite is a file in a temporary folder (WAL, FULL).
-//! `BENCH_DROP_FOREIGN_KEYS=1` drops the foreign keys of op_log, feed and
-//! records in the PostgreSQL ingest database first (`=tenant`: only those
-//! to `tenants`), to measure their cost.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -430,24 +427,6 @@ impl Ingest {
 /// Several devices push their batches at once, through the router.
 async fn ingest(url: &str, n_devices: usize, n_batches: usize) -> Result<Ingest> {
     let store = stockroom_server::open(url).await?;
-    let drop_keys = std::env::var("BENCH_DROP_FOREIGN_KEYS").unwrap_or_default();
-    if !drop_keys.is_empty() && url.starts_with("postgres") {
-        let pool = PgPool::connect(url).await?;
-        let all = [
-            ("op_log", "op_log_tenant_id_fkey"),
-            ("feed", "feed_tenant_id_fkey"),
-            ("records", "records_tenant_id_fkey"),
-            ("op_log", "op_log_device_id_fkey"),
-            ("feed", "feed_op_id_fkey"),
-        ];
-        let count = if drop_keys == "tenant" { 3 } else { all.len() };
-        for (table, constraint) in &all[..count] {
-            sqlx::query(&format!("ALTER TABLE {table} DROP CONSTRAINT {constraint}"))
-                .execute(&pool)
-                .await?;
-        }
-        pool.close().await;
-    }
     let devices = tenant_with_devices(&store, n_devices).await?;
     let app = stockroom_server::router(AppState::new(store.clone()));
     // Bodies made before the clock starts: only the hub is measured.
