@@ -47,7 +47,7 @@ fn pulled(next: &str, more: bool) -> PullResponse {
         next: next.to_string(),
         more,
         hub_time_ms: 0,
-        chain: String::new(),
+        scopes: Default::default(),
     }
 }
 
