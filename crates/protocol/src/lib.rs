@@ -11,5 +11,6 @@ pub mod sync;
 pub use hlc::{Hlc, HlcStamp};
 pub use ops::{Op, OpEnvelope, OpKind};
 
-/// Version of the sync protocol spoken by this build.
-pub const PROTOCOL_VERSION: u32 = 1;
+/// Version of the sync protocol spoken by this build. Version 2: pulls and
+/// snapshots hold only the device's scopes and carry a chain per scope.
+pub const PROTOCOL_VERSION: u32 = 2;

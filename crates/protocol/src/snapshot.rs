@@ -8,11 +8,19 @@
 //! come as the ops the feed holds. After loading it, the device pulls the
 //! feed from the header's cursor.
 //!
-//! The feed is chained: entry `n` carries `chain(n) = SHA-256(chain(n-1) ‖
-//! position ‖ canonical JSON of the change)`, starting from 32 zero bytes.
-//! Pull pages and snapshots carry the chain at their last position, so a
-//! device that recomputes it over what it applied knows it missed nothing
-//! and that the hub's log was not edited behind its back.
+//! The feed is chained per scope: each scope's chain over its entries is
+//! `chain = SHA-256(previous chain of the scope ‖ position ‖ canonical JSON
+//! of the change)`, starting from 32 zero bytes. An entry in two scopes
+//! (a transfer's first leg, a sale charged to an account) takes a link in
+//! each. Pull pages carry each scope's chain after its last entry on the
+//! page and snapshots each scope's chain at their position, so a device
+//! that recomputes the chains of its scopes over what it applied knows it
+//! missed nothing of them and that the hub's log was not edited behind its
+//! back. (The hub also keeps one chain over the whole feed, the same hash
+//! over every entry, for audits; no device sees every entry, so none is
+//! sent.)
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -37,13 +45,16 @@ pub enum SnapshotItem<O> {
         /// Pull from here after loading.
         cursor: String,
         position: u64,
-        /// The feed's chain at `position`, hex.
-        chain: String,
+        /// Each of the device's scopes that has entries: its chain at
+        /// `position`, hex. A scope not named starts from
+        /// [`GENESIS_CHAIN`].
+        scopes: BTreeMap<String, String>,
         hub_time_ms: u64,
     },
     /// A class-F record as the hub holds it, every field with its stamp.
     Row(SnapshotRow),
-    /// A fact or request from the feed, at or before the header's position.
+    /// A fact or request of the device's scopes from the feed, at or before
+    /// the header's position.
     Op { position: u64, op: O },
     /// Last line: how many rows and ops came, to tell a complete body from a
     /// cut one.
@@ -74,16 +85,27 @@ pub struct LivePoke {
     pub position: u64,
 }
 
-/// The chain after appending `change` at `position` to a feed whose chain
-/// was `previous`.
+/// The chain after appending `change` at `position` to a feed (or a scope)
+/// whose chain was `previous`.
 pub fn chain_next<O: Serialize>(previous: &[u8; 32], position: u64, change: &FeedChange<O>) -> [u8; 32] {
+    chain_link(previous, position, &canonical_change(change))
+}
+
+/// The bytes of `change` the chain hashes, to link one change into several
+/// chains with [`chain_link`] without serialising it again.
+pub fn canonical_change<O: Serialize>(change: &FeedChange<O>) -> Vec<u8> {
     let value = serde_json::to_value(change).unwrap_or(serde_json::Value::Null);
     let mut canonical = Vec::with_capacity(256);
     write_canonical(&value, &mut canonical);
+    canonical
+}
+
+/// [`chain_next`] over a change's [`canonical_change`] bytes.
+pub fn chain_link(previous: &[u8; 32], position: u64, canonical: &[u8]) -> [u8; 32] {
     let mut hasher = Sha256::new();
     hasher.update(previous);
     hasher.update(position.to_be_bytes());
-    hasher.update(&canonical);
+    hasher.update(canonical);
     hasher.finalize().into()
 }
 

@@ -6,13 +6,17 @@
 //! rejected on its own instead of failing the whole batch; that is why the
 //! request and feed types take the envelope type as a parameter.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{Hlc, Op, OpEnvelope};
 
-/// Oldest sync protocol a hub of this build still serves.
-pub const MIN_PROTOCOL_VERSION: u32 = 1;
+/// Oldest sync protocol a hub of this build still serves: a device of
+/// version 1 checks one tenant-wide chain, which a device that sees only its
+/// scopes cannot do, so it must update.
+pub const MIN_PROTOCOL_VERSION: u32 = 2;
 /// Version of the data model (tables and fields) this build reads and writes.
 pub const SCHEMA_VERSION: u32 = 1;
 /// Oldest data model a hub of this build still accepts.
@@ -236,7 +240,9 @@ pub enum BatchStop {
     },
 }
 
-/// `GET /v1/sync/pull?since=CURSOR&limit=N`: the tenant's feed after a cursor.
+/// `GET /v1/sync/pull?since=CURSOR&limit=N`: the entries of the device's
+/// scopes in the tenant's feed after a cursor, in feed order. Entries of
+/// other scopes are skipped, not sent: positions on a page have gaps.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PullResponse<O = OpEnvelope> {
     pub changes: Vec<FeedEntry<O>>,
@@ -245,9 +251,10 @@ pub struct PullResponse<O = OpEnvelope> {
     /// Whether more changes follow `next` right now.
     pub more: bool,
     pub hub_time_ms: u64,
-    /// The feed's hash chain at `next`, hex (see [`crate::snapshot`]).
+    /// For each scope named by an entry of the page: that scope's hash
+    /// chain after its last entry on the page, hex (see [`crate::snapshot`]).
     #[serde(default)]
-    pub chain: String,
+    pub scopes: BTreeMap<String, String>,
 }
 
 /// One change in a tenant's feed, at its commit-ordered position.
@@ -255,6 +262,10 @@ pub struct PullResponse<O = OpEnvelope> {
 pub struct FeedEntry<O = OpEnvelope> {
     pub position: u64,
     pub change: FeedChange<O>,
+    /// The scopes of the pulling device this entry belongs to (one or
+    /// more); each one's chain takes the entry.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -485,11 +496,13 @@ mod tests {
         let entry = FeedEntry {
             position: 12,
             change: FeedChange::Op(payment_op(1)),
+            scopes: vec!["customers".into()],
         };
         let json = serde_json::to_value(&entry).unwrap();
         assert_eq!(json["position"], 12);
         assert_eq!(json["change"]["kind"], "op");
         assert_eq!(json["change"]["body"]["op"]["type"], "payment.received");
+        assert_eq!(json["scopes"], serde_json::json!(["customers"]));
         let back: FeedEntry = serde_json::from_value(json).unwrap();
         assert_eq!(back, entry);
     }

@@ -548,7 +548,13 @@ async fn snapshot_build(url: &str, catalog: usize) -> Result<()> {
     }
     let seed_rate = n_ops as f64 / seeded.elapsed().as_secs_f64();
     let built_at = Instant::now();
-    let snapshot = stockroom_server::snapshot::build(&*store, device.auth.tenant_id, SystemClock.now_ms()).await?;
+    let snapshot = stockroom_server::snapshot::build(
+        &*store,
+        device.auth.tenant_id,
+        device.auth.grant(),
+        SystemClock.now_ms(),
+    )
+    .await?;
     let build_seconds = built_at.elapsed().as_secs_f64();
     let mut ndjson = Vec::new();
     std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&snapshot.body[..]), &mut ndjson)?;

@@ -32,6 +32,7 @@ pub mod openapi;
 pub mod policy;
 mod push;
 pub mod records;
+pub mod scopes;
 pub mod snapshot;
 pub mod state;
 pub mod store;

@@ -8,8 +8,9 @@
 //! moves the cursor, else the queue would block for ever), merging applied
 //! `fields.set` ops into their class-F records; move the cursor; take feed
 //! positions from the tenant's counter and append the applied ops to the
-//! feed, each with its link of the hash chain. The caller commits, then
-//! answers.
+//! feed, each with its link of the hash chain and, for each scope it belongs
+//! to (`crate::scopes`), its link of that scope's chain. The caller commits,
+//! then answers.
 //!
 //! **One go first, one op at a time if that fails.** Every op's writes
 //! belong to that op alone: a failure of one must not lose the others. Doing
@@ -37,7 +38,7 @@ use std::collections::{HashMap, HashSet};
 use std::future::Future;
 
 use stockroom_protocol::ops::{Entity, FieldsSet, OrderSubmitted};
-use stockroom_protocol::snapshot::{chain_next, FieldStamp};
+use stockroom_protocol::snapshot::{canonical_change, chain_link, FieldStamp};
 use stockroom_protocol::sync::{
     BatchStop, FeedChange, FlagCode, OpOutcome, OpResult, RawOp, RawOpEnvelope, RejectCode,
 };
@@ -47,6 +48,7 @@ use uuid::Uuid;
 use crate::error::HubError;
 use crate::policy::{self, Actor, Decision, Role};
 use crate::records::Record;
+use crate::scopes::{self, Scope, ScopeChains};
 use crate::store::{DeviceAuth, PushReport, PushRules};
 
 mod codes;
@@ -95,10 +97,21 @@ pub(crate) struct OpLogRow<'a> {
 /// A class-F record's key.
 pub(crate) type RecordKey = (Entity, Uuid);
 
-/// A feed entry to append: the op and the chain after it.
+/// A feed entry to append: the op and the chain after it, and each scope
+/// it belongs to with that scope's chain after it.
 pub(crate) struct FeedRow {
     pub op_id: Uuid,
     pub chain: [u8; 32],
+    pub scopes: Vec<(String, [u8; 32])>,
+}
+
+/// The tenant row as a push holds it: the feed head, the chain there, and
+/// the chain at the head of each scope.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct TenantHead {
+    pub head: u64,
+    pub chain: [u8; 32],
+    pub scopes: ScopeChains,
 }
 
 /// The statements a backend runs inside its push transaction.
@@ -136,8 +149,8 @@ pub(crate) trait PushTx: Send {
     ) -> impl Future<Output = Result<(), HubError>> + Send;
 
     /// Locks the tenant's row until commit; returns its feed head and the
-    /// chain there.
-    fn lock_tenant(&mut self, tenant_id: Uuid) -> impl Future<Output = Result<(u64, [u8; 32]), HubError>> + Send;
+    /// chains there.
+    fn lock_tenant(&mut self, tenant_id: Uuid) -> impl Future<Output = Result<TenantHead, HubError>> + Send;
 
     /// The stored records with these keys (missing ones are left out).
     fn load_records(
@@ -194,6 +207,8 @@ pub(crate) struct PushEnd<'a> {
     pub first_position: u64,
     pub feed: &'a [FeedRow],
     pub head: Option<(u64, [u8; 32])>,
+    /// With a new head: the chains at the head of each scope, as stored.
+    pub scope_chains_json: Option<String>,
     /// How far ahead of hub time the device's newest stamp was, and when.
     pub skew: Option<(u64, u64)>,
 }
@@ -246,6 +261,8 @@ struct Pending<'a> {
     fields_set: Option<FieldsSet>,
     /// An applied `order.submitted`, which the hub answers.
     order: Option<OrderSubmitted>,
+    /// The feed scopes it belongs to, if applied (its answer's too).
+    scopes: Vec<Scope>,
 }
 
 /// What became of a pending op.
@@ -261,15 +278,15 @@ enum Written {
 
 /// The transaction's hold on the tenant row, once taken.
 #[derive(Default)]
-struct TenantLock(Option<(u64, [u8; 32])>);
+struct TenantLock(Option<TenantHead>);
 
 impl TenantLock {
-    async fn take<T: PushTx>(&mut self, tx: &mut T, tenant_id: Uuid) -> Result<(u64, [u8; 32]), HubError> {
-        if let Some(held) = self.0 {
-            return Ok(held);
+    async fn take<T: PushTx>(&mut self, tx: &mut T, tenant_id: Uuid) -> Result<TenantHead, HubError> {
+        if let Some(held) = &self.0 {
+            return Ok(held.clone());
         }
         let held = tx.lock_tenant(tenant_id).await?;
-        self.0 = Some(held);
+        self.0 = Some(held.clone());
         Ok(held)
     }
 }
@@ -349,6 +366,10 @@ async fn push_batch<T: PushTx>(
             }
             Decision::Reject(code) => (Some(code), Vec::new()),
         };
+        let scopes = match rejected {
+            None => scopes::scopes_of(decoded.as_ref()),
+            Some(_) => Vec::new(),
+        };
         let (fields_set, order) = match (rejected, decoded) {
             (None, Some(Op::FieldsSet(set))) => (Some(set), None),
             (None, Some(Op::OrderSubmitted(order))) => (None, Some(order)),
@@ -368,6 +389,7 @@ async fn push_batch<T: PushTx>(
             flags,
             fields_set,
             order,
+            scopes,
         });
         results.push(None);
         last_seq = envelope.seq;
@@ -407,8 +429,13 @@ async fn push_batch<T: PushTx>(
     let mut feed = Vec::new();
     let mut first_position = 0;
     let mut head = None;
+    let mut scope_chains_json = None;
     if !fed.is_empty() {
-        let (start, mut chain) = tenant.take(tx, auth.tenant_id).await?;
+        let TenantHead {
+            head: start,
+            mut chain,
+            scopes: mut scope_chains,
+        } = tenant.take(tx, auth.tenant_id).await?;
         first_position = start + 1;
         // Each applied order is answered right after it in the feed.
         let decisions = decide_orders(tx, auth, &fed, first_position, rules.now_ms).await?;
@@ -426,14 +453,18 @@ async fn push_batch<T: PushTx>(
                 rows.push(answer);
             }
             for row in rows {
-                chain = chain_after(&chain, first_position + feed.len() as u64, row);
+                let position = first_position + feed.len() as u64;
+                let canonical = canonical_as_fed(row);
+                chain = chain_link(&chain, position, &canonical);
                 feed.push(FeedRow {
                     op_id: row.envelope.op_id,
                     chain,
+                    scopes: scopes::link(&mut scope_chains, &op.scopes, position, &canonical),
                 });
             }
         }
         head = Some((start + feed.len() as u64, chain));
+        scope_chains_json = Some(scopes::scope_chains_json(&scope_chains));
     }
     tx.finish(&PushEnd {
         device_id: auth.device_id,
@@ -443,6 +474,7 @@ async fn push_batch<T: PushTx>(
         first_position,
         feed: &feed,
         head,
+        scope_chains_json,
         skew: skew_ms.map(|skew_ms| (skew_ms, rules.now_ms)),
     })
     .await?;
@@ -555,14 +587,13 @@ async fn record_group<T: PushTx>(
     Ok(written)
 }
 
-/// The chain after `previous` with the op of `row` at `position`: hashed
-/// exactly as a pull returns it (with the hub's settled stamp and stored
-/// type). Borrowed as sent when those are the same, as they nearly always
-/// are.
-fn chain_after(previous: &[u8; 32], position: u64, row: &OpLogRow<'_>) -> [u8; 32] {
+/// The bytes the chains hash for the op of `row`: the op exactly as a pull
+/// returns it (with the hub's settled stamp and stored type). Borrowed as
+/// sent when those are the same, as they nearly always are.
+fn canonical_as_fed(row: &OpLogRow<'_>) -> Vec<u8> {
     let envelope = row.envelope;
     if envelope.hlc == row.effective_hlc && envelope.op.op_type == row.op_type {
-        return chain_next(previous, position, &FeedChange::Op(envelope));
+        return canonical_change(&FeedChange::Op(envelope));
     }
     let as_fed = RawOpEnvelope {
         op_id: envelope.op_id,
@@ -577,7 +608,7 @@ fn chain_after(previous: &[u8; 32], position: u64, row: &OpLogRow<'_>) -> [u8; 3
             data: envelope.op.data.clone(),
         },
     };
-    chain_next(previous, position, &FeedChange::Op(as_fed))
+    canonical_change(&FeedChange::Op(as_fed))
 }
 
 /// An op whose id is already in the log under another (device, epoch, seq):

@@ -1,13 +1,14 @@
-//! Snapshots: a tenant's class-F records and its feed's facts and requests,
-//! read at one consistent feed position, as gzip-compressed NDJSON of
-//! [`SnapshotItem`]s (header, rows, ops, end).
+//! Snapshots: the class-F records and the feed's facts and requests of the
+//! scopes a device's grant covers (`crate::scopes`), read at one consistent
+//! feed position, as gzip-compressed NDJSON of [`SnapshotItem`]s (header,
+//! rows, ops, end).
 //!
 //! A fleet enrolling at once must not cost the database one read each: the
-//! hub keeps the latest snapshot built for each tenant (the compressed bytes,
-//! shared by every answer) in a [`SnapshotCache`], builds one tenant's at
-//! most once at a time (late callers wait for the build in flight and take
-//! its result), and builds again only when the cached one is older than the
-//! configured age AND the feed has moved since.
+//! hub keeps the latest snapshot built for each tenant and grant (the
+//! compressed bytes, shared by every answer) in a [`SnapshotCache`], builds
+//! one at most once at a time (late callers wait for the build in flight and
+//! take its result), and builds again only when the cached one is older
+//! than the configured age AND the feed has moved since.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -26,6 +27,7 @@ use uuid::Uuid;
 use crate::cursor;
 use crate::error::HubError;
 use crate::records::entity_name;
+use crate::scopes::{Grant, ScopeChains};
 use crate::store::HubStore;
 
 /// NDJSON is handed to the compressor in pieces of about this size.
@@ -35,7 +37,8 @@ const PIECE_BYTES: usize = 256 * 1024;
 #[derive(Debug)]
 pub struct Snapshot {
     pub position: u64,
-    pub chain: [u8; 32],
+    /// The tag of the grant it was read for.
+    pub grant_tag: String,
     /// When it was built, hub time.
     pub built_ms: u64,
     pub rows: u64,
@@ -45,10 +48,11 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// The entity tag: the feed position and chain it was read at (weak: a
-    /// rebuild at the same position differs only in `hub_time_ms`).
+    /// The entity tag: the feed position it was read at and the grant it
+    /// was read for (weak: a rebuild at the same position differs only in
+    /// `hub_time_ms`).
     pub fn etag(&self) -> String {
-        format!("W/\"{}-{}\"", self.position, &chain_hex(&self.chain)[..16])
+        format!("W/\"{}-{}\"", self.position, self.grant_tag)
     }
 }
 
@@ -60,22 +64,27 @@ pub struct SnapshotWriter {
     hub_time_ms: u64,
     piece: Vec<u8>,
     pieces: mpsc::Sender<Vec<u8>>,
-    position: Option<(u64, [u8; 32])>,
+    position: Option<(u64, String)>,
     rows: u64,
     ops: u64,
 }
 
 impl SnapshotWriter {
-    /// The first line: the feed position and chain everything after it was
-    /// read at.
-    pub async fn header(&mut self, position: u64, chain: [u8; 32]) -> Result<(), HubError> {
-        self.position = Some((position, chain));
+    /// The first line: the feed position everything after it was read at,
+    /// and the chain there of each scope of `grant` (`chains`).
+    pub async fn header(&mut self, position: u64, grant: &Grant, chains: &ScopeChains) -> Result<(), HubError> {
+        let grant_tag = grant.tag();
         let header: SnapshotItem<RawOpEnvelope> = SnapshotItem::Header {
-            cursor: cursor::encode(position),
+            cursor: cursor::encode(position, &grant_tag),
             position,
-            chain: chain_hex(&chain),
+            scopes: chains
+                .iter()
+                .filter(|(scope, _)| grant.covers_key(scope))
+                .map(|(scope, chain)| (scope.clone(), chain_hex(chain)))
+                .collect(),
             hub_time_ms: self.hub_time_ms,
         };
+        self.position = Some((position, grant_tag));
         self.line(&header).await
     }
 
@@ -130,9 +139,9 @@ impl SnapshotWriter {
     }
 }
 
-/// Builds a tenant's snapshot now: the store writes the lines, a blocking
-/// thread compresses them as they come.
-pub async fn build(store: &dyn HubStore, tenant_id: Uuid, now_ms: u64) -> Result<Snapshot, HubError> {
+/// Builds a tenant's snapshot for `grant` now: the store writes the lines,
+/// a blocking thread compresses them as they come.
+pub async fn build(store: &dyn HubStore, tenant_id: Uuid, grant: Grant, now_ms: u64) -> Result<Snapshot, HubError> {
     let (sender, mut receiver) = mpsc::channel::<Vec<u8>>(4);
     let compressor = tokio::task::spawn_blocking(move || {
         let mut gzip = GzEncoder::new(Vec::new(), Compression::new(6));
@@ -149,9 +158,10 @@ pub async fn build(store: &dyn HubStore, tenant_id: Uuid, now_ms: u64) -> Result
         rows: 0,
         ops: 0,
     };
-    store.write_snapshot(tenant_id, &mut writer).await?;
-    let (position, chain) = writer
+    store.write_snapshot(tenant_id, grant, &mut writer).await?;
+    let (position, grant_tag) = writer
         .position
+        .take()
         .ok_or_else(|| HubError::corrupt("the store wrote a snapshot without a header"))?;
     let (rows, ops) = (writer.rows, writer.ops);
     writer.line(&SnapshotItem::End { rows, ops }).await?;
@@ -160,7 +170,7 @@ pub async fn build(store: &dyn HubStore, tenant_id: Uuid, now_ms: u64) -> Result
     let body = compressor.await??;
     Ok(Snapshot {
         position,
-        chain,
+        grant_tag,
         built_ms: now_ms,
         rows,
         ops,
@@ -171,27 +181,30 @@ pub async fn build(store: &dyn HubStore, tenant_id: Uuid, now_ms: u64) -> Result
 /// One tenant's latest snapshot, behind the lock its builds take.
 type Slot = Arc<tokio::sync::Mutex<Option<Arc<Snapshot>>>>;
 
-/// The latest snapshot of each tenant, built once for many callers.
+/// The latest snapshot of each tenant and grant, built once for many
+/// callers.
 #[derive(Default)]
 pub struct SnapshotCache {
-    slots: Mutex<HashMap<Uuid, Slot>>,
+    slots: Mutex<HashMap<(Uuid, String), Slot>>,
     builds: AtomicU64,
 }
 
 impl SnapshotCache {
-    /// The tenant's snapshot: the cached one while it is younger than
-    /// `max_age_ms` or the feed has not moved since, else a new one. Callers
-    /// arriving during a build wait for it and share its result.
+    /// The tenant's snapshot for `grant`: the cached one while it is
+    /// younger than `max_age_ms` or the feed has not moved since, else a new
+    /// one. Callers arriving during a build wait for it and share its
+    /// result.
     pub async fn latest(
         &self,
         store: &dyn HubStore,
         tenant_id: Uuid,
+        grant: Grant,
         now_ms: u64,
         max_age_ms: u64,
     ) -> Result<Arc<Snapshot>, HubError> {
         let slot = {
             let mut slots = self.slots.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            slots.entry(tenant_id).or_default().clone()
+            slots.entry((tenant_id, grant.key())).or_default().clone()
         };
         let mut held = slot.lock().await;
         if let Some(cached) = held.as_ref() {
@@ -200,10 +213,11 @@ impl SnapshotCache {
                 return Ok(cached.clone());
             }
         }
-        let built = Arc::new(build(store, tenant_id, now_ms).await?);
+        let built = Arc::new(build(store, tenant_id, grant, now_ms).await?);
         self.builds.fetch_add(1, Ordering::Relaxed);
         tracing::info!(
             %tenant_id,
+            grant = grant.key(),
             position = built.position,
             rows = built.rows,
             ops = built.ops,

@@ -1,6 +1,11 @@
 //! One simulated tenant run from a seed: set-up, the faulty phase (writes,
 //! sync steps, crashes, new epochs, clock jumps, late deliveries), the quiet
 //! phase (no faults; everyone syncs until nothing moves), and the checks.
+//!
+//! Devices have roles: the first is the owner's, the second a
+//! salesperson's, the third a warehouse's or a cashier's (by seed), and so
+//! on; each is enrolled by its user, writes as that user, and receives only
+//! the feed scopes the hub grants its role.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -10,14 +15,19 @@ use anyhow::{bail, ensure, Context};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use stockroom_core::sync::{next_step, on_poke, run_step, unblock, Step, SyncConfig, SyncState};
+use stockroom_core::Role;
 use stockroom_core::{Durability, LocationKind, ManualClock, SeededIds, Session, Store, StoreOptions};
+use stockroom_server::scopes::Grant;
 use stockroom_server::store::{Enrolment, HubStore, NewHubUser};
 use stockroom_server::{AppState, HubConfig};
 use uuid::Uuid;
 
 use crate::link::{Faults, Network, SimLink};
 
+mod checks;
 mod writes;
+
+use checks::{check_levels, debug_stamps, diff};
 
 /// A year, the largest clock error simulated.
 const YEAR_MS: i64 = 365 * 24 * 3600 * 1000;
@@ -112,6 +122,10 @@ pub struct Outcome {
 
 struct Device {
     path: PathBuf,
+    /// The user who enrolled it and writes on it, and their role.
+    user_id: Uuid,
+    role: Role,
+    session: Option<Session>,
     store: Option<Store>,
     clock: Arc<ManualClock>,
     skew_ms: i64,
@@ -212,7 +226,13 @@ pub async fn run_seed(
     };
     let started = std::time::Instant::now();
     for index in 0..config.devices {
-        world.add_device(index, template, dir).await?;
+        let role = match index % 3 {
+            0 => Role::Owner,
+            1 => Role::Salesperson,
+            _ if seed.is_multiple_of(2) => Role::Warehouse,
+            _ => Role::Cashier,
+        };
+        world.add_device(index, role, template, dir).await?;
     }
     let set_up = started.elapsed();
     for _ in 0..config.events {
@@ -237,10 +257,45 @@ pub async fn run_seed(
 }
 
 impl World {
-    async fn add_device(&mut self, index: usize, template: &Template, dir: &Path) -> anyhow::Result<()> {
+    async fn add_device(&mut self, index: usize, role: Role, template: &Template, dir: &Path) -> anyhow::Result<()> {
         let path = dir.join(format!("device-{index}.db"));
         std::fs::write(&path, &template.bytes)?;
         edit_file(&path, &[("UPDATE users SET id = ?", vec![self.owner_id.to_string()])]).await?;
+        // Anyone else is a user of the hub and of the device (with the
+        // owner's light PIN hash).
+        let (user_id, username) = if role == Role::Owner {
+            (self.owner_id, OWNER.to_string())
+        } else {
+            let user_id = Uuid::from_u128(self.rng.gen());
+            let username = format!("{}-{index}", role.as_str());
+            self.hub
+                .create_user(&NewHubUser {
+                    id: user_id,
+                    tenant_id: self.tenant_id,
+                    username: format!("{username}-{}", self.tenant_id),
+                    display_name: username.clone(),
+                    role,
+                    password_hash: "not used by the simulation".into(),
+                    created_ms: START_MS,
+                })
+                .await?;
+            edit_file(
+                &path,
+                &[(
+                    "INSERT INTO users (id, username, display_name, role, pin_hash, active, created_ms)
+                     SELECT ?, ?, ?, ?, pin_hash, 1, created_ms FROM users WHERE username = ?",
+                    vec![
+                        user_id.to_string(),
+                        username.clone(),
+                        username.clone(),
+                        role.as_str().to_string(),
+                        OWNER.to_string(),
+                    ],
+                )],
+            )
+            .await?;
+            (user_id, username)
+        };
         let skew_ms = match self.rng.gen_range(0..4) {
             0 => 0,
             1 => self.rng.gen_range(-60_000..60_000),
@@ -252,9 +307,13 @@ impl World {
         if self.owner.is_none() {
             self.owner = Some(store.sign_in(OWNER, OWNER_PIN).await?);
         }
+        let session = Some(store.sign_in(&username, OWNER_PIN).await?);
         let device_id = store.device_info().await?.device_id;
         let mut device = Device {
             path,
+            user_id,
+            role,
+            session,
             store: Some(store),
             clock,
             skew_ms,
@@ -286,7 +345,7 @@ impl World {
             .hub
             .enrol_device(&Enrolment {
                 tenant_id: self.tenant_id,
-                user_id: self.owner_id,
+                user_id: device.user_id,
                 device_id: device.device_id,
                 device_name: None,
                 token_hash,
@@ -445,8 +504,8 @@ impl World {
         Ok(())
     }
 
-    /// A device enrolled now, with nothing on it.
-    async fn new_device(&mut self, file: &str) -> anyhow::Result<Device> {
+    /// A device enrolled now by `user_id` (of `role`), with nothing on it.
+    async fn new_device(&mut self, file: &str, user_id: Uuid, role: Role) -> anyhow::Result<Device> {
         let dir = self.devices[0].path.parent().context("run folder")?.to_path_buf();
         let path = dir.join(file);
         let clock = Arc::new(ManualClock::new(self.hub_clock_now()));
@@ -455,6 +514,9 @@ impl World {
         let device_id = store.device_info().await?.device_id;
         let mut device = Device {
             path,
+            user_id,
+            role,
+            session: None,
             store: Some(store),
             clock,
             skew_ms: 0,
@@ -471,9 +533,11 @@ impl World {
         Ok(device)
     }
 
-    /// A new device that starts from the hub's snapshot, then the feed.
-    async fn snapshot_device(&mut self) -> anyhow::Result<Device> {
-        let mut device = self.new_device("from-snapshot.db").await?;
+    /// A new device of `user_id` (of `role`) that starts from the hub's
+    /// snapshot for its scopes, then the feed.
+    async fn snapshot_device(&mut self, user_id: Uuid, role: Role) -> anyhow::Result<Device> {
+        let file = format!("from-snapshot-{user_id}.db");
+        let mut device = self.new_device(&file, user_id, role).await?;
         let store = device.store.as_ref().context("snapshot device")?;
         let mut state = on_poke(store.sync_state().await?);
         for _ in 0..10_000 {
@@ -489,21 +553,22 @@ impl World {
         bail!("snapshot device never settled")
     }
 
-    /// The hub's whole feed, pulled page by page as a device would; with
-    /// `replay`, also applied to a device that had nothing (the feed replay
-    /// must equal the snapshot).
-    async fn pull_feed(&mut self, replay: bool) -> anyhow::Result<(Vec<FeedOp>, Option<Device>)> {
+    /// The feed `user_id`'s devices receive (the whole feed for the
+    /// owner), pulled page by page as a device would; with `replay`, also
+    /// applied to a device that had nothing (the feed replay must equal the
+    /// snapshot).
+    async fn pull_feed(&mut self, user_id: Uuid, replay: bool) -> anyhow::Result<(Vec<FeedOp>, Option<Device>)> {
         use stockroom_core::sync::HubLink as _;
         // Replaying needs a device; reading the feed only a hub session.
         let (link, mut device) = if replay {
-            let device = self.new_device("replayed.db").await?;
+            let device = self.new_device("replayed.db", self.owner_id, Role::Owner).await?;
             (device.link.clone(), Some(device))
         } else {
             let (token, token_hash) = stockroom_server::accounts::new_session_token();
             self.hub
                 .enrol_device(&Enrolment {
                     tenant_id: self.tenant_id,
-                    user_id: self.owner_id,
+                    user_id,
                     device_id: Uuid::from_u128(self.rng.gen()),
                     device_name: Some("checker".into()),
                     token_hash,
@@ -527,6 +592,8 @@ impl World {
             for entry in &page.changes {
                 if let stockroom_protocol::sync::FeedChange::Op(op) = &entry.change {
                     feed_ops.push(FeedOp {
+                        position: entry.position,
+                        scopes: entry.scopes.clone(),
                         op_id: op.op_id,
                         op_type: op.op.op_type.clone(),
                         order_id: op.op.data.get("order_id").or_else(|| op.op.data.get("id")).cloned(),
@@ -543,11 +610,14 @@ impl World {
         }
     }
 
-    /// The invariants. The reference is a device started from the hub's
-    /// snapshot; every eighth run also replays the whole feed into an empty
-    /// device and holds it to the same reference.
+    /// The invariants. Each device's reference is a device of the same user
+    /// started from the hub's snapshot for the same scopes; every eighth run
+    /// also replays the whole feed into an empty device and holds it to the
+    /// owner's reference. Each user's devices receive every op of their
+    /// scopes exactly once, in feed order, and nothing else.
     async fn check(&mut self, replay: bool) -> anyhow::Result<()> {
-        let (feed, replayed) = self.pull_feed(replay).await?;
+        let owner_id = self.owner_id;
+        let (feed, replayed) = self.pull_feed(owner_id, replay).await?;
         // The hub answers every order once, right after it.
         let orders: Vec<&FeedOp> = feed.iter().filter(|op| op.op_type == "order.submitted").collect();
         for (index, op) in feed.iter().enumerate() {
@@ -587,22 +657,56 @@ impl World {
                 distinct.difference(&self.written).count()
             );
         }
-        let reference = self.snapshot_device().await?;
-        let reference_store = reference.store.as_ref().context("snapshot device")?;
-        let expected = reference_store.replica_rows().await?;
-        check_levels(reference_store)
-            .await
-            .context("device started from the snapshot")?;
+        // One reference per user: a device of theirs started from the
+        // snapshot of their scopes.
+        let users: BTreeMap<Uuid, Role> = self
+            .devices
+            .iter()
+            .map(|device| (device.user_id, device.role))
+            .collect();
+        let mut references: BTreeMap<Uuid, (Device, BTreeMap<&'static str, Vec<String>>)> = BTreeMap::new();
+        for (user_id, role) in users {
+            let grant = Grant::for_user(role, user_id);
+            let in_scope: Vec<Uuid> = feed
+                .iter()
+                .filter(|op| op.scopes.iter().any(|scope| grant.covers_key(scope)))
+                .map(|op| op.op_id)
+                .collect();
+            let (received, _) = self.pull_feed(user_id, false).await?;
+            let received_positions: Vec<u64> = received.iter().map(|op| op.position).collect();
+            ensure!(
+                received_positions.windows(2).all(|pair| pair[0] < pair[1]),
+                "the {} receives the feed out of order",
+                role.as_str()
+            );
+            let received: Vec<Uuid> = received.iter().map(|op| op.op_id).collect();
+            ensure!(
+                received == in_scope,
+                "the {} receives {} ops, {} of its scopes are in the feed",
+                role.as_str(),
+                received.len(),
+                in_scope.len()
+            );
+            let reference = self.snapshot_device(user_id, role).await?;
+            let reference_store = reference.store.as_ref().context("snapshot device")?;
+            let expected = reference_store.replica_rows().await?;
+            check_levels(reference_store)
+                .await
+                .context("device started from the snapshot")?;
+            references.insert(user_id, (reference, expected));
+        }
         let mut compared: Vec<(String, &Device)> = self
             .devices
             .iter()
             .enumerate()
-            .map(|(index, device)| (format!("device {index}"), device))
+            .map(|(index, device)| (format!("device {index} ({})", device.role.as_str()), device))
             .collect();
         if let Some(replayed) = &replayed {
             compared.push(("a device replaying the whole feed".to_string(), replayed));
         }
         for (name, device) in compared {
+            let (reference, expected) = references.get(&device.user_id).context("a reference per user")?;
+            let expected = expected.clone();
             let store = device.store.as_ref().context("device open")?;
             ensure!(store.outbox_len().await? == 0, "{name} still has ops waiting");
             let rows = store.replica_rows().await?;
@@ -617,7 +721,12 @@ impl World {
             check_levels(store).await.with_context(|| name.clone())?;
         }
         self.outcome.ops_written = self.written.len();
-        for device in [Some(reference), replayed].into_iter().flatten() {
+        let mut finished: Vec<Device> = Vec::new();
+        for (_, (device, _)) in references {
+            finished.push(device);
+        }
+        finished.extend(replayed);
+        for device in finished {
             if let Some(store) = device.store {
                 store.close().await;
             }
@@ -626,9 +735,12 @@ impl World {
     }
 }
 
-/// An op as the checker reads the feed: its id, type, and the order it is
-/// (`order.submitted`) or answers (`order.decided`).
+/// An op as the checker reads the feed: its position and scopes, its id,
+/// type, and the order it is (`order.submitted`) or answers
+/// (`order.decided`).
 struct FeedOp {
+    position: u64,
+    scopes: Vec<String>,
     op_id: Uuid,
     op_type: String,
     order_id: Option<serde_json::Value>,
@@ -646,75 +758,4 @@ async fn open_device(path: &Path, clock: Arc<ManualClock>, ids_seed: u64) -> any
         ..StoreOptions::default()
     };
     Ok(Store::open_with(path, options, clock, Arc::new(SeededIds::new(ids_seed))).await?)
-}
-
-/// The field stamps and pending fields of a device, for a failure report.
-async fn debug_stamps(path: &Path) -> anyhow::Result<String> {
-    use sqlx::ConnectOptions as _;
-    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(path)
-        .read_only(true)
-        .connect()
-        .await?;
-    let mut out = String::new();
-    let rows: Vec<(String, String, String, i64, String)> =
-        sqlx::query_as("SELECT entity, row_id, field, hlc, hlc_device FROM field_stamps WHERE entity = 'product'")
-            .fetch_all(&mut conn)
-            .await?;
-    for row in rows {
-        out.push_str(&format!("  stamp {row:?}\n"));
-    }
-    let rows: Vec<(String, String, i64, String)> = sqlx::query_as("SELECT id, name, hlc, hlc_device FROM products")
-        .fetch_all(&mut conn)
-        .await?;
-    for row in rows {
-        out.push_str(&format!("  row {row:?}\n"));
-    }
-    let rows: Vec<(String, String, Option<String>, Option<i64>)> =
-        sqlx::query_as("SELECT row_id, field, confirmed_value, confirmed_hlc FROM field_pending")
-            .fetch_all(&mut conn)
-            .await?;
-    for row in rows {
-        out.push_str(&format!("  pending {row:?}\n"));
-    }
-    Ok(out)
-}
-
-/// Every stock level equals the ledger formula (latest count plus later
-/// movements).
-async fn check_levels(store: &Store) -> anyhow::Result<()> {
-    let rows = store.replica_rows().await?;
-    for line in rows.get("stock_levels").into_iter().flatten() {
-        let mut parts = line.split('|');
-        let (Some(product), Some(location), Some(qty)) = (parts.next(), parts.next(), parts.next()) else {
-            bail!("stock level row {line:?}");
-        };
-        let from_ledger = store
-            .stock_level_from_ledger(product.parse()?, location.parse()?)
-            .await?;
-        ensure!(
-            from_ledger.to_string() == qty,
-            "level {qty} of {product} at {location} but the ledger says {from_ledger}"
-        );
-    }
-    Ok(())
-}
-
-/// The first rows where two replicas differ, table by table.
-fn diff(expected: &BTreeMap<&'static str, Vec<String>>, found: &BTreeMap<&'static str, Vec<String>>) -> String {
-    let mut out = String::new();
-    for (table, rows) in expected {
-        let other = found.get(table).cloned().unwrap_or_default();
-        if *rows != other {
-            let expected: BTreeSet<&String> = rows.iter().collect();
-            let found: BTreeSet<&String> = other.iter().collect();
-            for missing in expected.difference(&found).take(3) {
-                out.push_str(&format!("{table}: hub has {missing}\n"));
-            }
-            for extra in found.difference(&expected).take(3) {
-                out.push_str(&format!("{table}: device has {extra}\n"));
-            }
-        }
-    }
-    out
 }

@@ -1,9 +1,12 @@
 //! The device's side of sync in its database: where it stands (acknowledged
-//! sequence, pull cursor, chain, clock offset), the push's outcome recorded
+//! sequence, pull cursor, each scope's chain, clock offset), the push's
+//! outcome recorded
 //! (outbox trimmed only then), feed pages and snapshots applied atomically
 //! with the cursor, a new enrolment epoch, and the sync inbox.
 
-use stockroom_protocol::snapshot::{chain_hex, chain_next, parse_chain, GENESIS_CHAIN};
+use std::collections::BTreeMap;
+
+use stockroom_protocol::snapshot::{canonical_change, chain_hex, chain_link, parse_chain, GENESIS_CHAIN};
 use stockroom_protocol::sync::{FeedChange, FeedEntry, OpOutcome, PullResponse, PushResponse, RawOpEnvelope};
 use stockroom_protocol::OpEnvelope;
 use uuid::Uuid;
@@ -19,7 +22,8 @@ pub struct SyncPosition {
     pub tenant_id: Option<Uuid>,
     pub acked_through_seq: u64,
     pub pull_cursor: Option<String>,
-    /// Hex; empty when the hub sent none yet.
+    /// Hex; the one chain over the whole feed of protocol 1, no longer
+    /// written (each scope's chain is kept instead).
     pub chain: String,
     /// Hub time minus this device's clock.
     pub clock_offset_ms: i64,
@@ -77,6 +81,15 @@ impl Store {
             clock_offset_ms: row.clock_offset_ms,
             last_sync_ms: row.last_sync_ms.map(|ms| ms as u64),
         })
+    }
+
+    /// Each feed scope this device receives, with its chain (hex) at the
+    /// pull cursor.
+    pub async fn scope_chains(&self) -> Result<BTreeMap<String, String>> {
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT scope, chain FROM scope_chains ORDER BY scope")
+            .fetch_all(self.reader())
+            .await?;
+        Ok(rows.into_iter().collect())
     }
 
     /// The planner's state at start: the outbox as stored and the saved
@@ -178,41 +191,52 @@ impl Store {
 
     /// Applies a page of the feed and moves the cursor to its end, in one
     /// transaction: a crash leaves either the whole page and its cursor or
-    /// neither. The page's chain is checked against the chain recomputed
-    /// over what was applied; a mismatch applies nothing.
+    /// neither. Each scope's chain is checked against the chain recomputed
+    /// over what was applied (every entry must name its scopes, each with a
+    /// chain on the page); a mismatch applies nothing.
     pub async fn apply_pull(&self, page: &PullResponse<RawOpEnvelope>) -> Result<AppliedPage> {
         let mut write = self.write_as(Uuid::nil()).await?;
-        let (chain, cursor): (String, Option<String>) =
-            sqlx::query_as("SELECT chain, pull_cursor FROM sync_state WHERE id = 1")
-                .fetch_one(write.conn())
+        let mut chains: BTreeMap<String, [u8; 32]> = BTreeMap::new();
+        for scope in page.scopes.keys() {
+            let stored: Option<String> = sqlx::query_scalar("SELECT chain FROM scope_chains WHERE scope = ?")
+                .bind(scope)
+                .fetch_optional(write.conn())
                 .await?;
-        let base = if cursor.is_none() {
-            Some(GENESIS_CHAIN)
-        } else {
-            parse_chain(&chain)
-        };
-        let new_chain = match (base, page.chain.is_empty()) {
-            (Some(base), false) => {
-                let computed = page
-                    .changes
-                    .iter()
-                    .fold(base, |chain, entry| chain_next(&chain, entry.position, &entry.change));
-                if chain_hex(&computed) != page.chain {
-                    return Err(CoreError::FeedChainMismatch);
-                }
-                page.chain.clone()
+            let chain = match stored {
+                Some(hex) => parse_chain(&hex).ok_or_else(|| CoreError::corrupt("a stored scope chain"))?,
+                None => GENESIS_CHAIN,
+            };
+            chains.insert(scope.clone(), chain);
+        }
+        for entry in &page.changes {
+            if entry.scopes.is_empty() {
+                return Err(CoreError::FeedChainMismatch);
             }
-            (None, false) => page.chain.clone(),
-            (_, true) => String::new(),
-        };
+            let canonical = canonical_change(&entry.change);
+            for scope in &entry.scopes {
+                let chain = chains.get_mut(scope).ok_or(CoreError::FeedChainMismatch)?;
+                *chain = chain_link(chain, entry.position, &canonical);
+            }
+        }
+        for (scope, sent) in &page.scopes {
+            if chains.get(scope).map(chain_hex).as_ref() != Some(sent) {
+                return Err(CoreError::FeedChainMismatch);
+            }
+        }
         let report = apply_entries(&mut write, &page.changes).await?;
+        for (scope, chain) in &chains {
+            sqlx::query("INSERT INTO scope_chains (scope, chain) VALUES (?, ?) ON CONFLICT(scope) DO UPDATE SET chain = excluded.chain")
+                .bind(scope)
+                .bind(chain_hex(chain))
+                .execute(write.conn())
+                .await?;
+        }
         let now_ms = write.now_ms();
         sqlx::query(
-            "UPDATE sync_state SET pull_cursor = ?, chain = ?, clock_offset_ms = ?, last_sync_ms = ?, last_error = NULL
+            "UPDATE sync_state SET pull_cursor = ?, clock_offset_ms = ?, last_sync_ms = ?, last_error = NULL
              WHERE id = 1",
         )
         .bind(&page.next)
-        .bind(new_chain)
         .bind(page.hub_time_ms as i64 - self.device_clock_ms() as i64)
         .bind(now_ms as i64)
         .execute(write.conn())

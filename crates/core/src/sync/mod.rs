@@ -156,8 +156,9 @@ pub enum BlockReason {
     /// The hub expects `expected_seq`, an op this device already dropped as
     /// acknowledged (the hub lost data, e.g. restored from a backup).
     HubMissingOps { expected_seq: u64 },
-    /// The pull cursor was refused (ahead of the hub's feed or not its own):
-    /// load a snapshot, then [`on_snapshot`].
+    /// The pull cursor was refused (ahead of the hub's feed, not its own, or
+    /// made under scopes the device no longer has): load a snapshot, then
+    /// [`on_snapshot`].
     SnapshotNeeded,
 }
 
@@ -184,6 +185,9 @@ pub enum Refusal {
     WrongTenant,
     CursorAhead,
     BadCursor,
+    /// The device's scopes changed (its user's role did): a new snapshot
+    /// for the new scopes.
+    ScopesChanged,
     /// Any other code (a bad request is a bug of this build or a newer hub's
     /// code): retried with backoff, never blocking.
     Unrecognised,
@@ -202,6 +206,7 @@ impl Refusal {
             "wrong_tenant" => Refusal::WrongTenant,
             "cursor_ahead" => Refusal::CursorAhead,
             "bad_cursor" => Refusal::BadCursor,
+            "scopes_changed" => Refusal::ScopesChanged,
             _ => Refusal::Unrecognised,
         }
     }
@@ -214,7 +219,7 @@ impl Refusal {
             Refusal::DivergentOutbox => Some(BlockReason::DivergentOutbox),
             Refusal::StaleEpoch => Some(BlockReason::StaleEpoch),
             Refusal::Unauthenticated | Refusal::DeviceMismatch | Refusal::WrongTenant => Some(BlockReason::SignedOut),
-            Refusal::CursorAhead | Refusal::BadCursor => Some(BlockReason::SnapshotNeeded),
+            Refusal::CursorAhead | Refusal::BadCursor | Refusal::ScopesChanged => Some(BlockReason::SnapshotNeeded),
             Refusal::Unrecognised => None,
         }
     }

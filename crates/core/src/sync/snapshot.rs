@@ -1,18 +1,19 @@
-//! Loading a hub snapshot (gzip NDJSON of `SnapshotItem`s) into this
-//! device: in ONE transaction, the records merged field by field, the facts
-//! and requests applied as the feed would, and the pull cursor and chain set
-//! to the snapshot's position. A cut or unreadable body loads nothing.
+//! Loading a hub snapshot (gzip NDJSON of `SnapshotItem`s) of this device's
+//! scopes: in ONE transaction, the records merged field by field, the facts
+//! and requests applied as the feed would, and the pull cursor and each
+//! scope's chain set to the snapshot's position. A cut or unreadable body
+//! loads nothing.
 //!
 //! A new device (nothing of an entity yet) takes that entity's records in
 //! multi-row inserts, the fast path that gets a till with 100k products
 //! ready in seconds; a device that already has records merges each one.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::BufRead;
 
 use serde_json::Value;
 use stockroom_protocol::ops::Entity;
-use stockroom_protocol::snapshot::{SnapshotItem, SnapshotRow};
+use stockroom_protocol::snapshot::{parse_chain, SnapshotItem, SnapshotRow};
 use stockroom_protocol::sync::{FeedChange, FeedEntry, RawOpEnvelope};
 use uuid::Uuid;
 
@@ -53,7 +54,7 @@ impl Store {
         sqlx::query("PRAGMA defer_foreign_keys = ON")
             .execute(write.conn())
             .await?;
-        let mut header: Option<(String, u64, String, u64)> = None;
+        let mut header: Option<(String, u64, BTreeMap<String, String>, u64)> = None;
         let mut loaded = LoadedSnapshot::default();
         let mut batch: Vec<SnapshotRow> = Vec::new();
         let mut empty_tables: HashMap<Entity, bool> = HashMap::new();
@@ -74,9 +75,9 @@ impl Store {
                 SnapshotItem::Header {
                     cursor,
                     position,
-                    chain,
+                    scopes,
                     hub_time_ms,
-                } if header.is_none() => header = Some((cursor, position, chain, hub_time_ms)),
+                } if header.is_none() => header = Some((cursor, position, scopes, hub_time_ms)),
                 SnapshotItem::Header { .. } => return Err(unreadable(line_no, "a second header")),
                 _ if header.is_none() => return Err(unreadable(line_no, "no header first")),
                 SnapshotItem::Row(row) => {
@@ -92,6 +93,7 @@ impl Store {
                     ops.push(FeedEntry {
                         position,
                         change: FeedChange::Op(op),
+                        scopes: Vec::new(),
                     });
                     if ops.len() >= ROWS_PER_INSERT {
                         loaded.not_applied += apply_entries(&mut write, &std::mem::take(&mut ops)).await?.not_applied;
@@ -110,15 +112,26 @@ impl Store {
         }
         load_rows(&mut write, batch, &mut empty_tables).await?;
         loaded.not_applied += apply_entries(&mut write, &ops).await?.not_applied;
-        let (cursor, position, chain, hub_time_ms) = header.ok_or_else(|| unreadable(0, "no header"))?;
+        let (cursor, position, scopes, hub_time_ms) = header.ok_or_else(|| unreadable(0, "no header"))?;
         loaded.position = position;
+        // The scopes now are the snapshot's: a scope left out starts afresh.
+        sqlx::query("DELETE FROM scope_chains").execute(write.conn()).await?;
+        for (scope, chain) in &scopes {
+            if parse_chain(chain).is_none() {
+                return Err(unreadable(1, format!("the chain of scope {scope}")));
+            }
+            sqlx::query("INSERT INTO scope_chains (scope, chain) VALUES (?, ?)")
+                .bind(scope)
+                .bind(chain)
+                .execute(write.conn())
+                .await?;
+        }
         let offset = hub_time_ms as i64 - self.device_clock_ms() as i64;
         sqlx::query(
-            "UPDATE sync_state SET pull_cursor = ?, chain = ?, clock_offset_ms = ?, last_sync_ms = ?, last_error = NULL
+            "UPDATE sync_state SET pull_cursor = ?, chain = '', clock_offset_ms = ?, last_sync_ms = ?, last_error = NULL
              WHERE id = 1",
         )
         .bind(cursor)
-        .bind(chain)
         .bind(offset)
         .bind(hub_time_ms as i64)
         .execute(write.conn())

@@ -47,7 +47,7 @@ fn pulled(next: &str, more: bool) -> PullResponse {
         next: next.to_string(),
         more,
         hub_time_ms: 0,
-        chain: String::new(),
+        scopes: Default::default(),
     }
 }
 
@@ -212,6 +212,7 @@ fn refusals_that_need_someone_block_and_keep_the_outbox() {
         ("wrong_tenant", BlockReason::SignedOut),
         ("cursor_ahead", BlockReason::SnapshotNeeded),
         ("bad_cursor", BlockReason::SnapshotNeeded),
+        ("scopes_changed", BlockReason::SnapshotNeeded),
     ] {
         let sync = on_failure(state(3, 12), FailureKind::Refused(Refusal::from_code(code)), 5);
         assert_eq!(sync.acked_through_seq, 3, "{code}");

@@ -45,6 +45,7 @@ fn page(after: u64, start_chain: [u8; 32], ops: Vec<RawOpEnvelope>) -> (PullResp
             let entry = FeedEntry {
                 position: after + 1 + index as u64,
                 change: FeedChange::Op(op),
+                scopes: vec!["shared".into()],
             };
             chain = chain_next(&chain, entry.position, &entry.change);
             entry
@@ -57,7 +58,7 @@ fn page(after: u64, start_chain: [u8; 32], ops: Vec<RawOpEnvelope>) -> (PullResp
             next,
             more: false,
             hub_time_ms: START_MS,
-            chain: chain_hex(&chain),
+            scopes: [("shared".to_string(), chain_hex(&chain))].into(),
         },
         chain,
     )
@@ -120,12 +121,91 @@ async fn a_page_that_does_not_follow_the_chain_applies_nothing() {
         serde_json::json!({"name": "Changed"}),
     );
     let (mut bad, _) = page(0, GENESIS_CHAIN, vec![op]);
-    bad.chain = chain_hex(&[7; 32]);
+    bad.scopes.insert("shared".into(), chain_hex(&[7; 32]));
     let name_before = t.store.product(product).await.unwrap().name;
     let err = t.store.apply_pull(&bad).await.unwrap_err();
     assert_eq!(err.code(), "feed_chain_mismatch");
     assert_eq!(t.store.product(product).await.unwrap().name, name_before);
     assert_eq!(t.store.sync_position().await.unwrap().pull_cursor, None);
+}
+
+#[tokio::test]
+async fn each_scope_is_chained_on_its_own_across_pages() {
+    let t = TestStore::new().await;
+    let product = t.product("P-1", 250).await;
+    let edit = |ms: u64, name: &str| {
+        remote_fields(
+            Entity::Product,
+            product,
+            START_MS + ms,
+            serde_json::json!({"name": name}),
+        )
+    };
+    // Positions 1 and 3 are in `shared`, 2 in `shared` and `stock:x`; 4 is
+    // skipped (another device's scope); 5 is in `stock:x`.
+    let entries = [
+        (1, edit(1_000, "A"), vec!["shared"]),
+        (2, edit(2_000, "B"), vec!["shared", "stock:x"]),
+        (3, edit(3_000, "C"), vec!["shared"]),
+        (5, edit(5_000, "E"), vec!["stock:x"]),
+    ];
+    let mut chains: std::collections::BTreeMap<String, [u8; 32]> = Default::default();
+    let mut pages = Vec::new();
+    for chunk in entries.chunks(2) {
+        let mut changes = Vec::new();
+        let mut named = std::collections::BTreeMap::new();
+        for (position, op, scopes) in chunk {
+            let entry = FeedEntry {
+                position: *position,
+                change: FeedChange::Op(op.clone()),
+                scopes: scopes.iter().map(|scope| scope.to_string()).collect(),
+            };
+            for scope in &entry.scopes {
+                let chain = chains.entry(scope.clone()).or_insert(GENESIS_CHAIN);
+                *chain = chain_next(chain, entry.position, &entry.change);
+                named.insert(scope.clone(), chain_hex(chain));
+            }
+            changes.push(entry);
+        }
+        let last = changes.last().map_or(0, |entry| entry.position);
+        pages.push(PullResponse {
+            changes,
+            next: format!("2:{last}:ab"),
+            more: false,
+            hub_time_ms: START_MS,
+            scopes: named,
+        });
+    }
+    // An entry whose scope has no chain on the page is refused, as is one
+    // naming no scope.
+    let mut unchained = pages[0].clone();
+    unchained.scopes.remove("stock:x");
+    assert_eq!(
+        t.store.apply_pull(&unchained).await.unwrap_err().code(),
+        "feed_chain_mismatch"
+    );
+    let mut unscoped = pages[0].clone();
+    unscoped.changes[0].scopes.clear();
+    assert_eq!(
+        t.store.apply_pull(&unscoped).await.unwrap_err().code(),
+        "feed_chain_mismatch"
+    );
+    t.store.apply_pull(&pages[0]).await.unwrap();
+    // The second page: `stock:x` tampered (its op edited) fails, `shared` alone would not.
+    let mut tampered = pages[1].clone();
+    tampered.changes[1] = FeedEntry {
+        change: FeedChange::Op(edit(5_000, "Evil")),
+        ..tampered.changes[1].clone()
+    };
+    assert_eq!(
+        t.store.apply_pull(&tampered).await.unwrap_err().code(),
+        "feed_chain_mismatch"
+    );
+    t.store.apply_pull(&pages[1]).await.unwrap();
+    assert_eq!(t.store.product(product).await.unwrap().name, "E");
+    let stored = t.store.scope_chains().await.unwrap();
+    assert_eq!(stored["shared"], chain_hex(&chains["shared"]));
+    assert_eq!(stored["stock:x"], chain_hex(&chains["stock:x"]));
 }
 
 #[tokio::test]
@@ -253,7 +333,7 @@ fn snapshot_body(with_end: bool) -> Vec<u8> {
         SnapshotItem::Header {
             cursor: "1:40".into(),
             position: 40,
-            chain: chain_hex(&[3; 32]),
+            scopes: [("shared".to_string(), chain_hex(&[3; 32]))].into(),
             hub_time_ms: START_MS,
         },
         // A barcode before its product: references are checked at the end.
@@ -299,7 +379,10 @@ async fn a_snapshot_loads_whole_or_not_at_all() {
     assert_eq!(hit.product.name, "Snapshot soap");
     let position = t.store.sync_position().await.unwrap();
     assert_eq!(position.pull_cursor.as_deref(), Some("1:40"));
-    assert_eq!(position.chain, chain_hex(&[3; 32]));
+    assert_eq!(
+        t.store.scope_chains().await.unwrap(),
+        [("shared".to_string(), chain_hex(&[3; 32]))].into()
+    );
 }
 
 /// The hub's answer to an order, as its hub device sends it.

@@ -29,6 +29,8 @@ pub enum AppError {
     BadCursor,
     #[error("the cursor is ahead of this hub's feed: take a new snapshot")]
     CursorAhead,
+    #[error("the device's scopes changed since this cursor: take a new snapshot")]
+    ScopesChanged,
     #[error("{count} ops in one push; at most {max} are accepted")]
     BatchTooLarge { count: usize, max: usize },
     #[error("op seq {seq} does not belong to this device and epoch, or has seq 0")]
@@ -118,9 +120,10 @@ impl AppError {
             AppError::DeviceMismatch | AppError::WrongTenant { .. } | AppError::RoleNotAllowed => StatusCode::FORBIDDEN,
             AppError::NotFound | AppError::BlobNotFound | AppError::UnknownUser => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::CursorAhead | AppError::StaleEpoch { .. } | AppError::DivergentOutbox { .. } => {
-                StatusCode::CONFLICT
-            }
+            AppError::CursorAhead
+            | AppError::ScopesChanged
+            | AppError::StaleEpoch { .. }
+            | AppError::DivergentOutbox { .. } => StatusCode::CONFLICT,
             AppError::AppTooOld { .. } => StatusCode::UPGRADE_REQUIRED,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -138,6 +141,7 @@ impl AppError {
             AppError::BadQuery { .. } => "bad_query",
             AppError::BadCursor => "bad_cursor",
             AppError::CursorAhead => "cursor_ahead",
+            AppError::ScopesChanged => "scopes_changed",
             AppError::BatchTooLarge { .. } => "batch_too_large",
             AppError::EnvelopeMismatch { .. } => "envelope_mismatch",
             AppError::Unauthenticated => "unauthenticated",

@@ -17,7 +17,6 @@ use super::error::AppError;
 use super::extract::{AppJson, AppQuery, AuthDevice};
 use crate::accounts;
 use crate::cursor;
-use crate::error::HubError;
 use crate::live;
 use crate::state::AppState;
 use crate::store::{Enrolment, PushRules};
@@ -194,8 +193,11 @@ pub struct PullParams {
     limit: Option<u32>,
 }
 
-/// `GET /v1/sync/pull?since=CURSOR&limit=N`: the tenant's feed after the
-/// cursor, in commit order.
+/// `GET /v1/sync/pull?since=CURSOR&limit=N`: the entries of the device's
+/// scopes in the tenant's feed after the cursor, in commit order, with each
+/// scope's chain. A cursor made under other scopes than the device's now (its
+/// user's role changed) is refused with `scopes_changed`: the device takes a
+/// new snapshot for its new scopes.
 pub async fn pull(
     State(state): State<AppState>,
     AuthDevice(auth): AuthDevice,
@@ -203,31 +205,30 @@ pub async fn pull(
     AppQuery(params): AppQuery<PullParams>,
 ) -> Result<AppJson<PullResponse<RawOpEnvelope>>, AppError> {
     check_version_header(&headers)?;
-    let after = cursor::decode(params.since.as_deref().unwrap_or_default()).ok_or(AppError::BadCursor)?;
+    let since = cursor::decode(params.since.as_deref().unwrap_or_default()).ok_or(AppError::BadCursor)?;
+    let grant = auth.grant();
+    let grant_tag = grant.tag();
+    if since.position > 0 && since.grant_tag.as_deref() != Some(grant_tag.as_str()) {
+        return Err(AppError::ScopesChanged);
+    }
     let limit = params
         .limit
         .unwrap_or(state.config.default_pull_limit)
         .clamp(1, state.config.max_pull_limit);
-    // One more than the page, to know whether more remain.
-    let mut page = state.store.pull(auth.tenant_id, after, limit + 1).await?;
-    if after > page.head {
+    let page = state.store.pull(auth.tenant_id, grant, since.position, limit).await?;
+    if since.position > page.head {
         return Err(AppError::CursorAhead);
     }
-    let more = page.entries.len() > limit as usize;
-    page.entries.truncate(limit as usize);
     state.metrics.pull_served(page.entries.len());
-    let next = page.entries.last().map_or(after, |entry| entry.position);
-    // The chain at `next`: after the page's last entry, or where it started.
-    let chain = match page.entries.len() {
-        0 => page.start_chain,
-        n_entries => page.chains.get(n_entries - 1).copied(),
-    }
-    .ok_or_else(|| AppError::Internal(HubError::corrupt(format!("no chain at feed position {next}"))))?;
     Ok(AppJson(PullResponse {
         changes: page.entries,
-        next: cursor::encode(next),
-        more,
+        next: cursor::encode(page.next, &grant_tag),
+        more: page.more,
         hub_time_ms: state.clock.now_ms(),
-        chain: chain_hex(&chain),
+        scopes: page
+            .scope_chains
+            .iter()
+            .map(|(scope, chain)| (scope.clone(), chain_hex(chain)))
+            .collect(),
     }))
 }

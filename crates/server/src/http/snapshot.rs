@@ -1,6 +1,6 @@
-//! `GET /v1/sync/snapshot`: the tenant's latest snapshot (see
-//! `crate::snapshot`), gzip NDJSON streamed in pieces, with an ETag so a
-//! device that already holds it gets a 304.
+//! `GET /v1/sync/snapshot`: the tenant's latest snapshot for the device's
+//! scopes (see `crate::snapshot`), gzip NDJSON streamed in pieces, with an
+//! ETag so a device that already holds it gets a 304.
 
 use std::convert::Infallible;
 
@@ -31,6 +31,7 @@ pub async fn snapshot(
         .latest(
             &*state.store,
             auth.tenant_id,
+            auth.grant(),
             state.clock.now_ms(),
             state.config.snapshot_max_age_ms,
         )

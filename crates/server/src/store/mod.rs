@@ -3,6 +3,7 @@
 //! Both keep the same tables and behave the same; the push algorithm itself
 //! lives once in `crate::push`, over each backend's transaction.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use uuid::Uuid;
 
 use crate::error::HubError;
 use crate::policy::Role;
+use crate::scopes::Grant;
 use crate::snapshot::SnapshotWriter;
 
 mod postgres;
@@ -60,17 +62,25 @@ pub trait HubStore: Send + Sync + 'static {
         rules: PushRules,
     ) -> StoreFuture<'a, PushReport>;
 
-    /// Up to `limit` entries of the tenant's feed after position `after`.
-    fn pull(&self, tenant_id: Uuid, after: u64, limit: u32) -> StoreFuture<'_, FeedPage>;
+    /// Up to `limit` entries of the scopes `grant` covers in the tenant's
+    /// feed after position `after`, in feed order, all of them at or before
+    /// the head read first (so a scope that appears meanwhile is not
+    /// skipped), with each scope's chain after its last entry on the page.
+    fn pull(&self, tenant_id: Uuid, grant: Grant, after: u64, limit: u32) -> StoreFuture<'_, FeedPage>;
 
     /// The tenant's feed head now (0 for an empty feed).
     fn feed_head(&self, tenant_id: Uuid) -> StoreFuture<'_, u64>;
 
-    /// Writes the tenant's snapshot into `out`, all of it read at one
-    /// consistent feed position (one read-only transaction): the header,
-    /// every record, then every feed entry up to that position that is not
-    /// a `fields.set`, in feed order.
-    fn write_snapshot<'a>(&'a self, tenant_id: Uuid, out: &'a mut SnapshotWriter) -> StoreFuture<'a, ()>;
+    /// Writes the tenant's snapshot for the scopes `grant` covers into
+    /// `out`, all of it read at one consistent feed position (one read-only
+    /// transaction): the header (with the chain of each scope there), every
+    /// record of those scopes, then every feed entry of those scopes up to
+    /// that position that is not a `fields.set`, in feed order.
+    fn write_snapshot<'a>(&'a self, tenant_id: Uuid, grant: Grant, out: &'a mut SnapshotWriter) -> StoreFuture<'a, ()>;
+
+    /// Gives the entries of tenants written before the feed had scopes
+    /// their scopes and scope chains (once, at start; a no-op after).
+    fn scope_old_entries(&self) -> StoreFuture<'_, ()>;
 
     /// Closes the connections.
     fn close(&self) -> StoreFuture<'_, ()>;
@@ -218,7 +228,15 @@ pub struct DeviceAuth {
     pub device_id: Uuid,
     pub epoch: u32,
     pub enrolled_by: Uuid,
+    /// The enrolling user's role now (read at every request).
     pub enrolled_by_role: Role,
+}
+
+impl DeviceAuth {
+    /// The feed scopes the device sees: those of its enrolling user's role.
+    pub fn grant(&self) -> Grant {
+        Grant::for_user(self.enrolled_by_role, self.enrolled_by)
+    }
 }
 
 /// The hub's settings a push runs under.
@@ -236,16 +254,64 @@ pub struct PushReport {
     pub stopped: Option<BatchStop>,
 }
 
-/// One page of a tenant's feed, and the feed's head when it was read.
+/// One page of the feed of a device's scopes.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FeedPage {
+    /// Each with the device's scopes it belongs to.
     pub entries: Vec<FeedEntry<RawOpEnvelope>>,
-    /// The feed's hash chain after each entry.
-    pub chains: Vec<[u8; 32]>,
-    /// The chain at the page's start (`after`): always known at the feed's
-    /// start, else read only when the page is empty.
-    pub start_chain: Option<[u8; 32]>,
+    /// Each scope named on the page: its chain after its last entry here.
+    pub scope_chains: BTreeMap<String, [u8; 32]>,
+    /// Whether more entries of the scopes follow the page (up to `head`).
+    pub more: bool,
+    /// Where the next page starts: the last entry's position when `more`,
+    /// else `head` (nothing of the scopes lies between).
+    pub next: u64,
+    /// The feed's head, read before the entries.
     pub head: u64,
+}
+
+/// The positions a page takes, from up to `limit` + 1 `(scope, position,
+/// chain)` rows of each scope read after the cursor: the first `limit`
+/// positions of all scopes together, each with its scopes, and each scope's
+/// chain at its last position there; and whether more follow.
+pub(crate) struct PagePlan {
+    pub positions: Vec<(u64, Vec<String>)>,
+    pub scope_chains: BTreeMap<String, [u8; 32]>,
+    pub more: bool,
+}
+
+impl PagePlan {
+    pub(crate) fn new(rows: Vec<(String, u64, [u8; 32])>, limit: u32) -> PagePlan {
+        let mut by_position: BTreeMap<u64, Vec<(String, [u8; 32])>> = BTreeMap::new();
+        for (scope, position, chain) in rows {
+            by_position.entry(position).or_default().push((scope, chain));
+        }
+        let more = by_position.len() > limit as usize;
+        let mut positions = Vec::with_capacity(by_position.len().min(limit as usize));
+        let mut scope_chains = BTreeMap::new();
+        for (position, scopes) in by_position.into_iter().take(limit as usize) {
+            let mut names = Vec::with_capacity(scopes.len());
+            for (scope, chain) in scopes {
+                scope_chains.insert(scope.clone(), chain);
+                names.push(scope);
+            }
+            names.sort();
+            positions.push((position, names));
+        }
+        PagePlan {
+            positions,
+            scope_chains,
+            more,
+        }
+    }
+
+    /// The page's next cursor position given the head read first.
+    pub(crate) fn next(&self, after: u64, head: u64) -> u64 {
+        match (self.more, self.positions.last()) {
+            (true, Some((position, _))) => *position,
+            _ => head.max(after),
+        }
+    }
 }
 
 /// The SQL types every backend maps its rows through.

@@ -7,10 +7,8 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, Postgres, QueryBuilder, Row, Transaction};
-use stockroom_protocol::snapshot::GENESIS_CHAIN;
-use stockroom_protocol::sync::{FeedChange, FeedEntry, RawOp, RawOpEnvelope, RejectCode};
-use stockroom_protocol::Hlc;
+use sqlx::{PgPool, Postgres, QueryBuilder, Transaction};
+use stockroom_protocol::sync::{RawOpEnvelope, RejectCode};
 use uuid::Uuid;
 
 use super::rows::{reject_code, to_i64};
@@ -19,14 +17,19 @@ use super::{
 };
 use crate::error::HubError;
 use crate::policy::Role;
-use crate::push::{self, held_code, CodeKind, HubUser, KnownOp, OpLogRow, PushEnd, PushTx, RecordKey, Recorded};
+use crate::push::{
+    self, held_code, CodeKind, HubUser, KnownOp, OpLogRow, PushEnd, PushTx, RecordKey, Recorded, TenantHead,
+};
 use crate::records::{entity_name, parse_entity, Record};
+use crate::scopes::{parse_scope_chains, Grant};
 use crate::snapshot::SnapshotWriter;
 
 /// Migrations of the PostgreSQL hub database, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/hub/postgres");
 
+mod feed;
 mod snapshot;
+use feed::feed_entry;
 // Blobs, enrolment codes and feed-head notifications, beside this file.
 mod blobs;
 mod enrol_codes;
@@ -47,7 +50,9 @@ impl PostgresStore {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(PostgresStore { pool })
+        let store = PostgresStore { pool };
+        store.scope_old_entries_inner().await?;
+        Ok(store)
     }
 
     async fn push_inner(
@@ -108,83 +113,6 @@ impl PostgresStore {
         tx.commit().await?;
         Ok(epoch as u32)
     }
-
-    async fn pull_inner(&self, tenant_id: Uuid, after: u64, limit: u32) -> Result<FeedPage, HubError> {
-        let rows = sqlx::query(
-            "SELECT f.position, o.op_id, o.device_id, o.epoch, o.seq, o.effective_hlc, o.user_id, o.type_version,
-                    o.op_type, o.payload::text AS payload, f.chain
-             FROM feed f JOIN op_log o ON o.op_id = f.op_id
-             WHERE f.tenant_id = $1 AND f.position > $2
-             ORDER BY f.position
-             LIMIT $3",
-        )
-        .bind(tenant_id)
-        .bind(to_i64(after, "cursor")?)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
-        let mut entries = Vec::with_capacity(rows.len());
-        let mut chains = Vec::with_capacity(rows.len());
-        for row in &rows {
-            entries.push(feed_entry(row)?);
-            chains.push(chain_of(
-                row.try_get::<Option<Vec<u8>>, _>("chain")?.unwrap_or_default(),
-            )?);
-        }
-        // Read after the entries: the head only grows, so it is at least the
-        // last position read.
-        let head: Option<i64> = sqlx::query_scalar("SELECT feed_head FROM tenants WHERE id = $1")
-            .bind(tenant_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        let start_chain = if after == 0 {
-            Some(GENESIS_CHAIN)
-        } else if entries.is_empty() {
-            let stored: Option<Option<Vec<u8>>> =
-                sqlx::query_scalar("SELECT chain FROM feed WHERE tenant_id = $1 AND position = $2")
-                    .bind(tenant_id)
-                    .bind(to_i64(after, "cursor")?)
-                    .fetch_optional(&self.pool)
-                    .await?;
-            stored.map(|chain| chain_of(chain.unwrap_or_default())).transpose()?
-        } else {
-            None
-        };
-        Ok(FeedPage {
-            entries,
-            chains,
-            start_chain,
-            head: head.unwrap_or(0) as u64,
-        })
-    }
-}
-
-fn feed_entry(row: &sqlx::postgres::PgRow) -> Result<FeedEntry<RawOpEnvelope>, HubError> {
-    let payload: String = row.try_get("payload")?;
-    let op_id: Uuid = row.try_get("op_id")?;
-    let data = serde_json::from_str(&payload).map_err(|_| HubError::corrupt(format!("payload of op {op_id}")))?;
-    let hlc =
-        Hlc::from_i64(row.try_get("effective_hlc")?).map_err(|_| HubError::corrupt(format!("HLC of op {op_id}")))?;
-    let epoch: i32 = row.try_get("epoch")?;
-    let seq: i64 = row.try_get("seq")?;
-    let type_version: i32 = row.try_get("type_version")?;
-    let position: i64 = row.try_get("position")?;
-    Ok(FeedEntry {
-        position: position as u64,
-        change: FeedChange::Op(RawOpEnvelope {
-            op_id,
-            device_id: row.try_get("device_id")?,
-            epoch: epoch as u32,
-            seq: seq as u64,
-            hlc,
-            user_id: row.try_get("user_id")?,
-            type_version: type_version as u32,
-            op: RawOp {
-                op_type: row.try_get("op_type")?,
-                data,
-            },
-        }),
-    })
 }
 
 fn role_of(stored: &str) -> Result<Role, HubError> {
@@ -303,16 +231,20 @@ impl HubStore for PostgresStore {
         Box::pin(self.push_inner(auth, ops, rules))
     }
 
-    fn pull(&self, tenant_id: Uuid, after: u64, limit: u32) -> StoreFuture<'_, FeedPage> {
-        Box::pin(self.pull_inner(tenant_id, after, limit))
+    fn pull(&self, tenant_id: Uuid, grant: Grant, after: u64, limit: u32) -> StoreFuture<'_, FeedPage> {
+        Box::pin(self.pull_inner(tenant_id, grant, after, limit))
     }
 
     fn feed_head(&self, tenant_id: Uuid) -> StoreFuture<'_, u64> {
         Box::pin(self.feed_head_inner(tenant_id))
     }
 
-    fn write_snapshot<'a>(&'a self, tenant_id: Uuid, out: &'a mut SnapshotWriter) -> StoreFuture<'a, ()> {
-        Box::pin(self.write_snapshot_inner(tenant_id, out))
+    fn write_snapshot<'a>(&'a self, tenant_id: Uuid, grant: Grant, out: &'a mut SnapshotWriter) -> StoreFuture<'a, ()> {
+        Box::pin(self.write_snapshot_inner(tenant_id, grant, out))
+    }
+
+    fn scope_old_entries(&self) -> StoreFuture<'_, ()> {
+        Box::pin(self.scope_old_entries_inner())
     }
 
     fn close(&self) -> StoreFuture<'_, ()> {
@@ -487,16 +419,22 @@ impl PushTx for PgPushTx {
         Ok(())
     }
 
-    async fn lock_tenant(&mut self, tenant_id: Uuid) -> Result<(u64, [u8; 32]), HubError> {
+    async fn lock_tenant(&mut self, tenant_id: Uuid) -> Result<TenantHead, HubError> {
         // `NO KEY UPDATE`, the lock an UPDATE of these columns takes: it does
         // not wait for the key-share locks other pushes' op_log and records
         // rows hold on the tenant (their foreign keys), so no deadlock.
-        let (head, chain): (i64, Vec<u8>) =
-            sqlx::query_as("SELECT feed_head, feed_chain FROM tenants WHERE id = $1 FOR NO KEY UPDATE")
+        let (head, chain, scopes): (i64, Vec<u8>, Option<String>) =
+            sqlx::query_as("SELECT feed_head, feed_chain, scope_chains FROM tenants WHERE id = $1 FOR NO KEY UPDATE")
                 .bind(tenant_id)
                 .fetch_one(&mut *self.0)
                 .await?;
-        Ok((head as u64, chain_of(chain)?))
+        let scopes =
+            scopes.ok_or_else(|| HubError::corrupt(format!("tenant {tenant_id} has entries with no scopes")))?;
+        Ok(TenantHead {
+            head: head as u64,
+            chain: chain_of(chain)?,
+            scopes: parse_scope_chains(&scopes)?,
+        })
     }
 
     async fn load_records(
@@ -597,12 +535,36 @@ impl PushTx for PgPushTx {
             parts.push_unseparated("::uuid[], ");
             parts.push_bind_unseparated(chains);
             parts.push_unseparated("::bytea[]) WITH ORDINALITY AS batch (op_id, chain, ordinality))");
+            let mut scopes = Vec::new();
+            let mut positions = Vec::new();
+            let mut scope_chains = Vec::new();
+            for (index, row) in end.feed.iter().enumerate() {
+                let position = to_i64(end.first_position + index as u64, "position")?;
+                for (scope, chain) in &row.scopes {
+                    scopes.push(scope.as_str());
+                    positions.push(position);
+                    scope_chains.push(chain.to_vec());
+                }
+            }
+            parts.push("scope_rows AS (INSERT INTO feed_scopes (tenant_id, scope, position, chain) SELECT ");
+            parts.push_bind_unseparated(end.tenant_id);
+            parts.push_unseparated(", scope, position, chain FROM unnest(");
+            parts.push_bind_unseparated(scopes);
+            parts.push_unseparated("::text[], ");
+            parts.push_bind_unseparated(positions);
+            parts.push_unseparated("::bigint[], ");
+            parts.push_bind_unseparated(scope_chains);
+            parts.push_unseparated("::bytea[]) AS batch (scope, position, chain))");
         }
         if let Some((head, chain)) = end.head {
             parts.push("head AS (UPDATE tenants SET feed_head = ");
             parts.push_bind_unseparated(to_i64(head, "position")?);
             parts.push_unseparated(", feed_chain = ");
             parts.push_bind_unseparated(chain.to_vec());
+            if let Some(scope_chains) = &end.scope_chains_json {
+                parts.push_unseparated(", scope_chains = ");
+                parts.push_bind_unseparated(scope_chains.clone());
+            }
             parts.push_unseparated(" WHERE id = ");
             parts.push_bind_unseparated(end.tenant_id);
             parts.push_unseparated(")");

@@ -8,11 +8,9 @@ use std::collections::HashSet;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
-use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
-use stockroom_protocol::snapshot::GENESIS_CHAIN;
-use stockroom_protocol::sync::{FeedChange, FeedEntry, RawOp, RawOpEnvelope, RejectCode};
-use stockroom_protocol::Hlc;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
+use stockroom_protocol::sync::{RawOpEnvelope, RejectCode};
 use uuid::Uuid;
 
 use super::rows::{reject_code, to_i64};
@@ -22,15 +20,18 @@ use super::{
 use crate::error::HubError;
 use crate::policy::Role;
 use crate::push::{
-    self, held_code, CodeKind, FeedRow, HubUser, KnownOp, OpLogRow, PushEnd, PushTx, RecordKey, Recorded,
+    self, held_code, CodeKind, FeedRow, HubUser, KnownOp, OpLogRow, PushEnd, PushTx, RecordKey, Recorded, TenantHead,
 };
 use crate::records::{entity_name, parse_entity, Record};
+use crate::scopes::{parse_scope_chains, Grant};
 use crate::snapshot::SnapshotWriter;
 
 /// Migrations of the SQLite hub database, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/hub/sqlite");
 
+mod feed;
 mod snapshot;
+use feed::feed_entry;
 // Blobs, enrolment codes and the feed head, beside this file.
 mod blobs;
 mod enrol_codes;
@@ -67,7 +68,9 @@ impl SqliteStore {
             .max_connections(4)
             .connect_with(connect.read_only(true))
             .await?;
-        Ok(SqliteStore { writer, reader })
+        let store = SqliteStore { writer, reader };
+        store.scope_old_entries_inner().await?;
+        Ok(store)
     }
 
     async fn push_inner(
@@ -128,55 +131,6 @@ impl SqliteStore {
         tx.commit().await?;
         Ok(epoch as u32)
     }
-
-    async fn pull_inner(&self, tenant_id: Uuid, after: u64, limit: u32) -> Result<FeedPage, HubError> {
-        let rows = sqlx::query(
-            "SELECT f.position, o.op_id, o.device_id, o.epoch, o.seq, o.effective_hlc, o.user_id, o.type_version,
-                    o.op_type, o.payload, f.chain
-             FROM feed f JOIN op_log o ON o.op_id = f.op_id
-             WHERE f.tenant_id = $1 AND f.position > $2
-             ORDER BY f.position
-             LIMIT $3",
-        )
-        .bind(tenant_id.to_string())
-        .bind(to_i64(after, "cursor")?)
-        .bind(i64::from(limit))
-        .fetch_all(&self.reader)
-        .await?;
-        let mut entries = Vec::with_capacity(rows.len());
-        let mut chains = Vec::with_capacity(rows.len());
-        for row in &rows {
-            entries.push(feed_entry(row)?);
-            chains.push(chain_of(
-                row.try_get::<Option<Vec<u8>>, _>("chain")?.unwrap_or_default(),
-            )?);
-        }
-        // Read after the entries: the head only grows, so it is at least the
-        // last position read.
-        let head: Option<i64> = sqlx::query_scalar("SELECT feed_head FROM tenants WHERE id = $1")
-            .bind(tenant_id.to_string())
-            .fetch_optional(&self.reader)
-            .await?;
-        let start_chain = if after == 0 {
-            Some(GENESIS_CHAIN)
-        } else if entries.is_empty() {
-            let stored: Option<Option<Vec<u8>>> =
-                sqlx::query_scalar("SELECT chain FROM feed WHERE tenant_id = $1 AND position = $2")
-                    .bind(tenant_id.to_string())
-                    .bind(to_i64(after, "cursor")?)
-                    .fetch_optional(&self.reader)
-                    .await?;
-            stored.map(|chain| chain_of(chain.unwrap_or_default())).transpose()?
-        } else {
-            None
-        };
-        Ok(FeedPage {
-            entries,
-            chains,
-            start_chain,
-            head: head.unwrap_or(0) as u64,
-        })
-    }
 }
 
 fn parse_uuid(text: &str) -> Result<Uuid, HubError> {
@@ -185,34 +139,6 @@ fn parse_uuid(text: &str) -> Result<Uuid, HubError> {
 
 fn role_of(stored: &str) -> Result<Role, HubError> {
     Role::parse(stored).ok_or_else(|| HubError::corrupt(format!("role {stored:?}")))
-}
-
-fn feed_entry(row: &SqliteRow) -> Result<FeedEntry<RawOpEnvelope>, HubError> {
-    let op_id = parse_uuid(row.try_get("op_id")?)?;
-    let payload: &str = row.try_get("payload")?;
-    let data = serde_json::from_str(payload).map_err(|_| HubError::corrupt(format!("payload of op {op_id}")))?;
-    let hlc =
-        Hlc::from_i64(row.try_get("effective_hlc")?).map_err(|_| HubError::corrupt(format!("HLC of op {op_id}")))?;
-    let epoch: i64 = row.try_get("epoch")?;
-    let seq: i64 = row.try_get("seq")?;
-    let type_version: i64 = row.try_get("type_version")?;
-    let position: i64 = row.try_get("position")?;
-    Ok(FeedEntry {
-        position: position as u64,
-        change: FeedChange::Op(RawOpEnvelope {
-            op_id,
-            device_id: parse_uuid(row.try_get("device_id")?)?,
-            epoch: epoch as u32,
-            seq: seq as u64,
-            hlc,
-            user_id: parse_uuid(row.try_get("user_id")?)?,
-            type_version: type_version as u32,
-            op: RawOp {
-                op_type: row.try_get("op_type")?,
-                data,
-            },
-        }),
-    })
 }
 
 impl HubStore for SqliteStore {
@@ -327,16 +253,20 @@ impl HubStore for SqliteStore {
         Box::pin(self.push_inner(auth, ops, rules))
     }
 
-    fn pull(&self, tenant_id: Uuid, after: u64, limit: u32) -> StoreFuture<'_, FeedPage> {
-        Box::pin(self.pull_inner(tenant_id, after, limit))
+    fn pull(&self, tenant_id: Uuid, grant: Grant, after: u64, limit: u32) -> StoreFuture<'_, FeedPage> {
+        Box::pin(self.pull_inner(tenant_id, grant, after, limit))
     }
 
     fn feed_head(&self, tenant_id: Uuid) -> StoreFuture<'_, u64> {
         Box::pin(self.feed_head_inner(tenant_id))
     }
 
-    fn write_snapshot<'a>(&'a self, tenant_id: Uuid, out: &'a mut SnapshotWriter) -> StoreFuture<'a, ()> {
-        Box::pin(self.write_snapshot_inner(tenant_id, out))
+    fn write_snapshot<'a>(&'a self, tenant_id: Uuid, grant: Grant, out: &'a mut SnapshotWriter) -> StoreFuture<'a, ()> {
+        Box::pin(self.write_snapshot_inner(tenant_id, grant, out))
+    }
+
+    fn scope_old_entries(&self) -> StoreFuture<'_, ()> {
+        Box::pin(self.scope_old_entries_inner())
     }
 
     fn close(&self) -> StoreFuture<'_, ()> {
@@ -403,16 +333,47 @@ impl SqlitePushTx {
             });
             insert.build().execute(&mut *self.0).await?;
         }
+        let scoped: Vec<(i64, &str, &[u8; 32])> = rows
+            .iter()
+            .enumerate()
+            .flat_map(|(index, row)| {
+                let position = first_position + index as i64;
+                row.scopes
+                    .iter()
+                    .map(move |(scope, chain)| (position, scope.as_str(), chain))
+            })
+            .collect();
+        for chunk in scoped.chunks(ROWS_PER_STATEMENT) {
+            let mut insert =
+                QueryBuilder::<Sqlite>::new("INSERT INTO feed_scopes (tenant_id, scope, position, chain) ");
+            insert.push_values(chunk, |mut columns, (position, scope, chain)| {
+                columns
+                    .push_bind(tenant_id.clone())
+                    .push_bind(*scope)
+                    .push_bind(*position)
+                    .push_bind(chain.to_vec());
+            });
+            insert.build().execute(&mut *self.0).await?;
+        }
         Ok(())
     }
 
-    async fn set_feed_head(&mut self, tenant_id: Uuid, head: u64, chain: [u8; 32]) -> Result<(), HubError> {
-        sqlx::query("UPDATE tenants SET feed_head = $2, feed_chain = $3 WHERE id = $1")
-            .bind(tenant_id.to_string())
-            .bind(to_i64(head, "position")?)
-            .bind(&chain[..])
-            .execute(&mut *self.0)
-            .await?;
+    async fn set_feed_head(
+        &mut self,
+        tenant_id: Uuid,
+        head: u64,
+        chain: [u8; 32],
+        scope_chains: Option<&str>,
+    ) -> Result<(), HubError> {
+        sqlx::query(
+            "UPDATE tenants SET feed_head = $2, feed_chain = $3, scope_chains = coalesce($4, scope_chains) WHERE id = $1",
+        )
+        .bind(tenant_id.to_string())
+        .bind(to_i64(head, "position")?)
+        .bind(&chain[..])
+        .bind(scope_chains)
+        .execute(&mut *self.0)
+        .await?;
         Ok(())
     }
 
@@ -568,13 +529,20 @@ impl PushTx for SqlitePushTx {
         Ok(())
     }
 
-    async fn lock_tenant(&mut self, tenant_id: Uuid) -> Result<(u64, [u8; 32]), HubError> {
+    async fn lock_tenant(&mut self, tenant_id: Uuid) -> Result<TenantHead, HubError> {
         // `BEGIN IMMEDIATE` holds the database's write lock already.
-        let (head, chain): (i64, Vec<u8>) = sqlx::query_as("SELECT feed_head, feed_chain FROM tenants WHERE id = $1")
-            .bind(tenant_id.to_string())
-            .fetch_one(&mut *self.0)
-            .await?;
-        Ok((head as u64, chain_of(chain)?))
+        let (head, chain, scopes): (i64, Vec<u8>, Option<String>) =
+            sqlx::query_as("SELECT feed_head, feed_chain, scope_chains FROM tenants WHERE id = $1")
+                .bind(tenant_id.to_string())
+                .fetch_one(&mut *self.0)
+                .await?;
+        let scopes =
+            scopes.ok_or_else(|| HubError::corrupt(format!("tenant {tenant_id} has entries with no scopes")))?;
+        Ok(TenantHead {
+            head: head as u64,
+            chain: chain_of(chain)?,
+            scopes: parse_scope_chains(&scopes)?,
+        })
     }
 
     async fn load_records(
@@ -663,7 +631,8 @@ impl PushTx for SqlitePushTx {
             self.append_feed(end.tenant_id, end.first_position, end.feed).await?;
         }
         if let Some((head, chain)) = end.head {
-            self.set_feed_head(end.tenant_id, head, chain).await?;
+            self.set_feed_head(end.tenant_id, head, chain, end.scope_chains_json.as_deref())
+                .await?;
         }
         if let Some((skew_ms, now_ms)) = end.skew {
             self.record_skew(end.device_id, skew_ms, now_ms).await?;

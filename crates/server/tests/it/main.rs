@@ -16,5 +16,6 @@ mod pull;
 mod push;
 mod push_batch;
 mod push_rules;
+mod scopes;
 mod serve;
 mod snapshot;

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use stockroom_protocol::sync::FeedChange;
 use stockroom_server::policy::Role;
 
-use crate::support::{on_both_backends, TestHub};
+use crate::support::{cursor_at, on_both_backends, TestHub};
 
 on_both_backends!(
     pages_walk_the_feed_in_order_at_every_page_size,
@@ -91,15 +91,21 @@ async fn foreign_and_future_cursors_are_refused(hub: TestHub) {
     hub.add_user("Corner Shop", "olive", Role::Owner).await;
     let device = hub.enrol("olive").await;
     hub.push(&device, &device.payments(1, 2)).await;
-    for bad in ["abc", "1:", "1:-1", "2:1", "1:99999999999999999999999"] {
+    for bad in ["abc", "1:", "1:-1", "2:1", "2:1:", "3:1", "1:99999999999999999999999"] {
         let (status, answer) = hub.pull_status(&device, bad, 10).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
         assert_eq!(answer["code"], "bad_cursor");
     }
     // A cursor past the head (a restored hub, say): the device must resnapshot.
-    let (status, answer) = hub.pull_status(&device, "1:3", 10).await;
+    let (status, answer) = hub.pull_status(&device, &cursor_at(3), 10).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(answer["code"], "cursor_ahead");
-    let at_head = hub.pull(&device, "1:2", 10).await;
+    let at_head = hub.pull(&device, &cursor_at(2), 10).await;
     assert!(at_head.changes.is_empty());
+    // A cursor of protocol 1, or of other scopes: a new snapshot is needed.
+    for other in ["1:2".to_string(), "2:2:00ff00ff00ff".to_string()] {
+        let (status, answer) = hub.pull_status(&device, &other, 10).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{other}");
+        assert_eq!(answer["code"], "scopes_changed");
+    }
 }

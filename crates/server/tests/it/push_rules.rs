@@ -171,7 +171,7 @@ async fn far_future_stamps_are_clamped_and_the_skew_recorded(hub: TestHub) {
     let late = device.envelope_at(3, START_MS - year_ms, payment(3));
     let response = hub.push(&device, std::slice::from_ref(&late)).await;
     assert_eq!(response.results[0].outcome, OpOutcome::Applied { flags: vec![] });
-    let page = hub.pull(&device, "1:2", 10).await;
+    let page = hub.pull(&device, &crate::support::cursor_at(2), 10).await;
     match &page.changes[0].change {
         FeedChange::Op(op) => assert_eq!(op.hlc, late.hlc),
         other => panic!("{other:?}"),

@@ -3,7 +3,7 @@
 //! pulled pages is the hub's; a cut body has no end line; a fleet asking at
 //! once costs one build.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 
 use axum::body::Body;
@@ -11,7 +11,7 @@ use axum::http::header::{AUTHORIZATION, CONTENT_ENCODING, ETAG, IF_NONE_MATCH};
 use axum::http::{HeaderMap, Request, StatusCode};
 use serde_json::{json, Value};
 use stockroom_protocol::ops::{Entity, FieldsSet};
-use stockroom_protocol::snapshot::{chain_hex, chain_next, FieldStamp, SnapshotItem, GENESIS_CHAIN};
+use stockroom_protocol::snapshot::{chain_hex, chain_next, parse_chain, FieldStamp, SnapshotItem, GENESIS_CHAIN};
 use stockroom_protocol::sync::{FeedChange, OpOutcome, PullResponse, RawOpEnvelope, RejectCode};
 use stockroom_protocol::{Op, OpEnvelope};
 use stockroom_server::policy::Role;
@@ -20,7 +20,7 @@ use stockroom_server::Backend as StoreBackend;
 use tower::ServiceExt;
 use uuid::Uuid;
 
-use crate::support::{on_both_backends, payment, sale, TestDevice, TestHub, START_MS};
+use crate::support::{cursor_at, on_both_backends, payment, sale, TestDevice, TestHub, START_MS};
 
 on_both_backends!(
     a_snapshot_then_a_pull_equals_pulling_the_whole_feed,
@@ -33,13 +33,14 @@ on_both_backends!(
 type Key = (Entity, Uuid);
 
 /// What a device holds after loading snapshots and pulls: the records, the
-/// facts and requests with their positions, and the chain it recomputed.
+/// facts and requests with their positions, and each scope's chain it
+/// recomputed.
 #[derive(Debug, PartialEq)]
 struct Replica {
     records: HashMap<Key, Record>,
     ops: Vec<(u64, RawOpEnvelope)>,
     position: u64,
-    chain: [u8; 32],
+    chains: BTreeMap<String, [u8; 32]>,
 }
 
 impl Replica {
@@ -48,12 +49,16 @@ impl Replica {
             records: HashMap::new(),
             ops: Vec::new(),
             position: 0,
-            chain: GENESIS_CHAIN,
+            chains: BTreeMap::new(),
         }
     }
 
-    fn apply(&mut self, position: u64, op: RawOpEnvelope) {
-        self.chain = chain_next(&self.chain, position, &FeedChange::Op(op.clone()));
+    fn apply(&mut self, position: u64, op: RawOpEnvelope, scopes: &[String]) {
+        assert!(!scopes.is_empty(), "every entry names its scopes");
+        for scope in scopes {
+            let chain = self.chains.entry(scope.clone()).or_insert(GENESIS_CHAIN);
+            *chain = chain_next(chain, position, &FeedChange::Op(op.clone()));
+        }
         self.position = position;
         match op.decode().expect("feed ops decode").op {
             Op::FieldsSet(set) => {
@@ -79,9 +84,19 @@ impl Replica {
                 let FeedChange::Op(op) = entry.change else {
                     panic!("only ops are fed");
                 };
-                self.apply(entry.position, op);
+                for scope in &entry.scopes {
+                    assert!(page.scopes.contains_key(scope), "the page carries the chain of {scope}");
+                }
+                self.apply(entry.position, op, &entry.scopes);
             }
-            assert_eq!(page.chain, chain_hex(&self.chain), "chain at {}", page.next);
+            for (scope, chain) in &page.scopes {
+                assert_eq!(
+                    chain,
+                    &chain_hex(&self.chains[scope]),
+                    "chain of {scope} at {}",
+                    page.next
+                );
+            }
             since = page.next;
             if !page.more {
                 return;
@@ -98,14 +113,17 @@ fn load(lines: &[SnapshotItem<RawOpEnvelope>]) -> Replica {
         match line {
             SnapshotItem::Header {
                 position,
-                chain,
+                scopes,
                 cursor,
                 ..
             } => {
                 assert_eq!(index, 0, "the header comes first");
-                assert_eq!(cursor, &format!("1:{position}"));
+                assert!(cursor.starts_with(&format!("2:{position}:")), "{cursor}");
                 replica.position = *position;
-                replica.chain = stockroom_protocol::snapshot::parse_chain(chain).expect("hex chain");
+                replica.chains = scopes
+                    .iter()
+                    .map(|(scope, chain)| (scope.clone(), parse_chain(chain).expect("hex chain")))
+                    .collect();
             }
             SnapshotItem::Row(row) => {
                 let record = Record {
@@ -292,7 +310,7 @@ async fn a_snapshot_then_a_pull_equals_pulling_the_whole_feed(hub: TestHub) {
     )
     .await;
     let mut from_snapshot = snapshot;
-    let cursor = format!("1:{}", from_snapshot.position);
+    let cursor = cursor_at(from_snapshot.position);
     from_snapshot.pull_rest(&hub, &bob, &cursor, 2).await;
     let mut from_start = Replica::empty();
     from_start.pull_rest(&hub, &bob, "", 3).await;
@@ -307,7 +325,7 @@ async fn a_snapshot_then_a_pull_equals_pulling_the_whole_feed(hub: TestHub) {
 async fn the_chain_recomputed_over_pulled_pages_is_the_hubs(hub: TestHub) {
     let (ann, bob) = two_devices(&hub).await;
     let empty = pull_raw(&hub, &ann, "", 10).await;
-    assert_eq!(empty.chain, chain_hex(&GENESIS_CHAIN));
+    assert!(empty.changes.is_empty() && empty.scopes.is_empty());
     let t = START_MS - 10_000;
     hub.push(
         &ann,
@@ -347,24 +365,30 @@ async fn the_chain_recomputed_over_pulled_pages_is_the_hubs(hub: TestHub) {
     for limit in [1, 2, 3, 4, 6, 7] {
         let mut replica = Replica::empty();
         replica.pull_rest(&hub, &ann, "", limit).await;
-        assert_eq!(replica.chain, whole.chain, "limit {limit}");
-        // At the end, an empty page still carries the chain where it stands.
-        let end = pull_raw(&hub, &ann, "1:6", limit).await;
-        assert!(end.changes.is_empty());
-        assert_eq!(end.chain, chain_hex(&whole.chain));
+        assert_eq!(replica.chains, whole.chains, "limit {limit}");
+        // At the end, an empty page: nothing to chain.
+        let end = pull_raw(&hub, &ann, &cursor_at(6), limit).await;
+        assert!(end.changes.is_empty() && end.scopes.is_empty());
     }
-    // From every position, a page of one carries the chain after its entry.
+    // From every position, a page of one carries its scopes' chains after
+    // its entry.
     let mut walked = Replica::empty();
     for position in 0..6u64 {
-        let page = pull_raw(&hub, &ann, &format!("1:{position}"), 1).await;
+        let page = pull_raw(&hub, &ann, &cursor_at(position), 1).await;
         let FeedChange::Op(op) = page.changes[0].change.clone() else {
             panic!("only ops are fed");
         };
-        walked.apply(position + 1, op);
-        assert_eq!(page.chain, chain_hex(&walked.chain), "after {}", position + 1);
+        walked.apply(position + 1, op, &page.changes[0].scopes);
+        for (scope, chain) in &page.scopes {
+            assert_eq!(chain, &chain_hex(&walked.chains[scope]), "after {}", position + 1);
+        }
     }
+    assert_eq!(walked.chains, whole.chains);
+    // Payments and the customer record are in `customers`, the sale at its
+    // location, the location record in `shared`.
+    assert_eq!(whole.chains.len(), 3, "{:?}", whole.chains.keys());
     let snapshot = load(&snapshot_lines(&hub, &ann).await);
-    assert_eq!(snapshot.chain, whole.chain, "the snapshot carries the same chain");
+    assert_eq!(snapshot.chains, whole.chains, "the snapshot carries the same chains");
 }
 
 async fn a_cut_body_has_no_end_line(hub: TestHub) {

@@ -77,6 +77,13 @@ pub struct TestHub {
     database: Database,
 }
 
+/// The cursor after feed position `position` of a device whose user is an
+/// owner or a manager (the cursor names the device's scopes).
+pub fn cursor_at(position: u64) -> String {
+    let grant = stockroom_server::scopes::Grant::for_user(Role::Owner, Uuid::nil());
+    format!("2:{position}:{}", grant.tag())
+}
+
 /// An enrolled device and what it needs to make ops.
 #[derive(Clone, Debug)]
 pub struct TestDevice {

@@ -9,14 +9,22 @@ use stockroom_core::{
     SaleRequest,
 };
 
+use stockroom_core::Role;
+
 use super::World;
 
 impl World {
-    /// One local write of a random kind; a refusal by the core (a product
-    /// this device has not received yet) is part of the game.
+    /// One local write of a random kind, by the device's user; a refusal by
+    /// the core (a product this device has not received yet, a write the
+    /// user's role may not make) is part of the game. A salesperson takes
+    /// orders where others would sell at the till: their device does not
+    /// receive the stock of any location.
     pub(super) async fn write(&mut self, index: usize) -> anyhow::Result<()> {
-        let owner = self.owner()?;
-        let kind = self.rng.gen_range(0..100);
+        let owner = self.devices[index].session.clone().context("the device's user")?;
+        let mut kind = self.rng.gen_range(0..100);
+        if self.devices[index].role == Role::Salesperson && (70..=84).contains(&kind) {
+            kind = 85 + kind % 5;
+        }
         let product = (!self.products.is_empty()).then(|| self.products[self.rng.gen_range(0..self.products.len())]);
         let qty = Qty::units(self.rng.gen_range(1..20));
         let price = self.rng.gen_range(50..5_000);
@@ -27,14 +35,13 @@ impl World {
         let result = match (kind, product) {
             (0..=24, _) | (_, None) => {
                 let sku = format!("SKU-{}", self.products.len());
-                let id = store
+                store
                     .create_product(
                         &owner,
                         &NewProduct::simple(&sku, &format!("Item {sku}"), Money::new(price, eur)),
                     )
-                    .await?;
-                self.products.push(id);
-                Ok(())
+                    .await
+                    .map(|id| self.products.push(id))
             }
             (25..=49, Some(product)) => {
                 let patch = if kind % 2 == 0 {
@@ -83,9 +90,10 @@ impl World {
             }
             (90..=92, Some(_)) => {
                 let name = format!("Customer {}", self.customers.len());
-                let id = store.create_customer(&owner, &NewCustomer::named(&name, eur)).await?;
-                self.customers.push(id);
-                Ok(())
+                store
+                    .create_customer(&owner, &NewCustomer::named(&name, eur))
+                    .await
+                    .map(|id| self.customers.push(id))
             }
             (93..=94, Some(product)) => {
                 // Archived and restored: orders for it are rejected meanwhile.
@@ -103,13 +111,18 @@ impl World {
                 // one this device adds for the order.
                 let customer = if self.customers.is_empty() || kind % 2 == 0 {
                     let name = format!("Customer {}", self.customers.len());
-                    let id = store.create_customer(&owner, &NewCustomer::named(&name, eur)).await?;
-                    self.customers.push(id);
-                    id
+                    store
+                        .create_customer(&owner, &NewCustomer::named(&name, eur))
+                        .await
+                        .inspect(|id| self.customers.push(*id))
                 } else {
-                    self.customers[self.rng.gen_range(0..self.customers.len())]
+                    Ok(self.customers[self.rng.gen_range(0..self.customers.len())])
                 };
-                match store.create_order(&owner, customer, None).await {
+                let order = match customer {
+                    Ok(customer) => store.create_order(&owner, customer, None).await,
+                    Err(err) => Err(err),
+                };
+                match order {
                     Ok(order) => match store.add_order_line(&owner, order, product, qty).await {
                         Ok(_) => store.submit_order(&owner, order).await.map(|_| ()),
                         Err(err) => Err(err),
@@ -130,7 +143,7 @@ impl World {
         };
         match result {
             Ok(()) => {}
-            Err(err) if matches!(err.code(), "not_found" | "invalid_input" | "conflict") => {}
+            Err(err) if matches!(err.code(), "not_found" | "invalid_input" | "conflict" | "forbidden") => {}
             Err(err) => return Err(err).context("local write"),
         }
         self.note_written(index).await

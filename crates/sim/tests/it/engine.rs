@@ -125,3 +125,133 @@ async fn background_engines_carry_a_product_from_one_device_to_another() {
     let _ = stop_hub.send(());
     server.await.unwrap().unwrap();
 }
+
+/// A device's engine steps until idle (loading a snapshot when the hub asks
+/// for one); fails if it blocks for another reason.
+async fn settle(store: &Store, link: &HttpHub, config: &SyncConfig) -> stockroom_core::sync::SyncState {
+    use stockroom_core::sync::{next_step, on_poke, run_step, BlockReason, Step};
+    let mut state = on_poke(store.sync_state().await.unwrap());
+    for _ in 0..200 {
+        match next_step(&state, SystemClock.now_ms(), config) {
+            Step::Idle => return state,
+            Step::Blocked { reason } if reason != BlockReason::SnapshotNeeded => panic!("blocked: {reason:?}"),
+            Step::Wait { .. } => panic!("a failure: {state:?}"),
+            _ => state = run_step(store, link, state, config).await.unwrap().0,
+        }
+    }
+    panic!("never settled: {state:?}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_change_brings_a_new_snapshot_of_the_new_scopes() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub_path = dir.path().join("hub.db");
+    let hub = stockroom_server::open(hub_path.to_str().unwrap()).await.unwrap();
+    let mut users = Vec::new();
+    for (username, role) in [("olive", policy::Role::Owner), ("sam", policy::Role::Salesperson)] {
+        let user = NewUser {
+            tenant_name: "Scoped Shop".into(),
+            username: username.into(),
+            display_name: username.into(),
+            role,
+            password: "a long hub password".into(),
+        };
+        users.push(accounts::add_user(&*hub, user, SystemClock.now_ms()).await.unwrap());
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop_hub, hub_stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(stockroom_server::run(listener, AppState::new(hub.clone()), async {
+        let _ = hub_stopped.await;
+    }));
+    let config = SyncConfig::default();
+    let mut devices = Vec::new();
+    for ((name, role), added) in [("olive", Role::Owner), ("sam", Role::Salesperson)]
+        .into_iter()
+        .zip(&users)
+    {
+        let store = Store::open(&dir.path().join(format!("{name}.db")), StoreOptions::default())
+            .await
+            .unwrap();
+        let device_id = store.device_info().await.unwrap().device_id;
+        let (token, token_hash) = accounts::new_session_token();
+        let epoch = hub
+            .enrol_device(&Enrolment {
+                tenant_id: added.tenant_id,
+                user_id: added.user_id,
+                device_id,
+                device_name: Some(name.into()),
+                token_hash,
+                now_ms: SystemClock.now_ms(),
+            })
+            .await
+            .unwrap();
+        store
+            .adopt_hub_user(added.user_id, name, role, Some("1234"))
+            .await
+            .unwrap();
+        store
+            .record_enrolment(&base, added.tenant_id, device_id, epoch, SystemClock.now_ms())
+            .await
+            .unwrap();
+        devices.push((store, HttpHub::new(&base, &token).unwrap()));
+    }
+    // The owner's device: a product, a shop, goods received there.
+    let (owner_store, owner_link) = &devices[0];
+    let owner = owner_store.sign_in("olive", "1234").await.unwrap();
+    let eur = "EUR".parse().unwrap();
+    let product = owner_store
+        .create_product(&owner, &NewProduct::simple("SC-1", "Scoped tea", Money::new(350, eur)))
+        .await
+        .unwrap();
+    let shop = owner_store
+        .create_location(&owner, "Shop", stockroom_core::LocationKind::Store, None)
+        .await
+        .unwrap();
+    owner_store
+        .receive_goods(
+            &owner,
+            shop,
+            &[stockroom_core::ProductQty::new(product, stockroom_core::Qty::units(4))],
+            None,
+        )
+        .await
+        .unwrap();
+    settle(owner_store, owner_link, &config).await;
+
+    // The salesperson's device: the catalog, no stock.
+    let (sam_store, sam_link) = &devices[1];
+    settle(sam_store, sam_link, &config).await;
+    let rows = sam_store.replica_rows().await.unwrap();
+    assert_eq!(rows["products"].len(), 1);
+    assert!(rows["stock_movements"].is_empty(), "{:?}", rows["stock_movements"]);
+    assert!(!sam_store
+        .scope_chains()
+        .await
+        .unwrap()
+        .keys()
+        .any(|scope| scope.starts_with("stock:")));
+
+    // Sam becomes a cashier: the hub asks for a new snapshot, which brings
+    // the stock of every location.
+    let probe = sqlx::SqlitePool::connect(&format!("sqlite:{}", hub_path.display()))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE users SET role = 'cashier' WHERE username = 'sam'")
+        .execute(&probe)
+        .await
+        .unwrap();
+    probe.close().await;
+    settle(sam_store, sam_link, &config).await;
+    let rows = sam_store.replica_rows().await.unwrap();
+    assert_eq!(rows["stock_movements"].len(), 1);
+    assert_eq!(rows, owner_store.replica_rows().await.unwrap());
+    assert!(sam_store
+        .scope_chains()
+        .await
+        .unwrap()
+        .contains_key(&format!("stock:{shop}")));
+
+    let _ = stop_hub.send(());
+    server.await.unwrap().unwrap();
+}

@@ -1,37 +1,53 @@
 //! Snapshot reads on PostgreSQL: one `REPEATABLE READ READ ONLY`
 //! transaction, so the head, the records and the feed are all seen as of
-//! one moment, streamed row by row into the writer.
+//! one moment, streamed row by row into the writer. Only the records and
+//! entries of the device's scopes are read.
 
 use futures_util::TryStreamExt;
 use sqlx::Row;
 use stockroom_protocol::sync::FeedChange;
 use uuid::Uuid;
 
-use super::{chain_of, feed_entry, PostgresStore};
+use super::{feed_entry, PostgresStore};
 use crate::error::HubError;
-use crate::records::parse_entity;
+use crate::records::{entity_name, parse_entity};
+use crate::scopes::{parse_scope_chains, Grant};
 use crate::snapshot::SnapshotWriter;
 use crate::store::rows::to_i64;
 
 impl PostgresStore {
-    pub(super) async fn write_snapshot_inner(&self, tenant_id: Uuid, out: &mut SnapshotWriter) -> Result<(), HubError> {
+    pub(super) async fn write_snapshot_inner(
+        &self,
+        tenant_id: Uuid,
+        grant: Grant,
+        out: &mut SnapshotWriter,
+    ) -> Result<(), HubError> {
         let mut tx = self
             .pool
             .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .await?;
-        let (head, chain): (i64, Vec<u8>) = sqlx::query_as("SELECT feed_head, feed_chain FROM tenants WHERE id = $1")
-            .bind(tenant_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .unwrap_or((0, stockroom_protocol::snapshot::GENESIS_CHAIN.to_vec()));
-        out.header(head as u64, chain_of(chain)?).await?;
+        let (head, scope_chains): (i64, Option<String>) =
+            sqlx::query_as("SELECT feed_head, scope_chains FROM tenants WHERE id = $1")
+                .bind(tenant_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .unwrap_or((0, Some("{}".to_string())));
+        let scope_chains =
+            scope_chains.ok_or_else(|| HubError::corrupt(format!("tenant {tenant_id} has entries with no scopes")))?;
+        let mut chains = parse_scope_chains(&scope_chains)?;
+        chains.retain(|scope, _| grant.covers_key(scope));
+        let scopes: Vec<String> = chains.keys().cloned().collect();
+        out.header(head as u64, &grant, &chains).await?;
 
         {
+            let entities: Vec<&str> = grant.entities().into_iter().map(entity_name).collect();
             let mut rows = sqlx::query_as::<_, (String, Uuid, String, String)>(
-                "SELECT entity, row_id, fields::text, stamps::text FROM records WHERE tenant_id = $1
+                "SELECT entity, row_id, fields::text, stamps::text FROM records
+                 WHERE tenant_id = $1 AND entity = ANY($2::text[])
                  ORDER BY entity, row_id",
             )
             .bind(tenant_id)
+            .bind(entities)
             .fetch(&mut *tx);
             while let Some((entity, row_id, fields, stamps)) = rows.try_next().await? {
                 out.row(parse_entity(&entity)?, row_id, &fields, &stamps).await?;
@@ -44,10 +60,13 @@ impl PostgresStore {
                         o.op_type, o.payload::text AS payload
                  FROM feed f JOIN op_log o ON o.op_id = f.op_id
                  WHERE f.tenant_id = $1 AND f.position <= $2 AND o.op_type <> 'fields.set'
+                   AND f.position IN (SELECT position FROM feed_scopes
+                                      WHERE tenant_id = $1 AND scope = ANY($3::text[]) AND position <= $2)
                  ORDER BY f.position",
             )
             .bind(tenant_id)
             .bind(to_i64(head as u64, "position")?)
+            .bind(&scopes)
             .fetch(&mut *tx);
             while let Some(row) = ops.try_next().await? {
                 let entry = feed_entry(&row)?;

@@ -1,53 +1,82 @@
 //! Snapshot reads on SQLite: one read transaction on a read-only connection
 //! (in WAL mode its first read fixes the view it keeps to the end), so the
 //! head, the records and the feed are all seen as of one moment, streamed
-//! row by row into the writer.
+//! row by row into the writer. Only the records and entries of the device's
+//! scopes are read.
 
 use futures_util::TryStreamExt;
-use sqlx::Row;
+use sqlx::{QueryBuilder, Row, Sqlite};
 use stockroom_protocol::sync::FeedChange;
 use uuid::Uuid;
 
-use super::{chain_of, feed_entry, parse_uuid, SqliteStore};
+use super::{feed_entry, parse_uuid, SqliteStore};
 use crate::error::HubError;
-use crate::records::parse_entity;
+use crate::records::{entity_name, parse_entity};
+use crate::scopes::{parse_scope_chains, Grant};
 use crate::snapshot::SnapshotWriter;
 use crate::store::rows::to_i64;
 
 impl SqliteStore {
-    pub(super) async fn write_snapshot_inner(&self, tenant_id: Uuid, out: &mut SnapshotWriter) -> Result<(), HubError> {
+    pub(super) async fn write_snapshot_inner(
+        &self,
+        tenant_id: Uuid,
+        grant: Grant,
+        out: &mut SnapshotWriter,
+    ) -> Result<(), HubError> {
         let mut tx = self.reader.begin().await?;
         let tenant = tenant_id.to_string();
-        let (head, chain): (i64, Vec<u8>) = sqlx::query_as("SELECT feed_head, feed_chain FROM tenants WHERE id = $1")
-            .bind(&tenant)
-            .fetch_optional(&mut *tx)
-            .await?
-            .unwrap_or((0, stockroom_protocol::snapshot::GENESIS_CHAIN.to_vec()));
-        out.header(head as u64, chain_of(chain)?).await?;
+        let (head, scope_chains): (i64, Option<String>) =
+            sqlx::query_as("SELECT feed_head, scope_chains FROM tenants WHERE id = $1")
+                .bind(&tenant)
+                .fetch_optional(&mut *tx)
+                .await?
+                .unwrap_or((0, Some("{}".to_string())));
+        let scope_chains =
+            scope_chains.ok_or_else(|| HubError::corrupt(format!("tenant {tenant_id} has entries with no scopes")))?;
+        let mut chains = parse_scope_chains(&scope_chains)?;
+        chains.retain(|scope, _| grant.covers_key(scope));
+        out.header(head as u64, &grant, &chains).await?;
 
         {
-            let mut rows = sqlx::query_as::<_, (String, String, String, String)>(
-                "SELECT entity, row_id, fields, stamps FROM records WHERE tenant_id = $1 ORDER BY entity, row_id",
-            )
-            .bind(&tenant)
-            .fetch(&mut *tx);
+            let mut select =
+                QueryBuilder::<Sqlite>::new("SELECT entity, row_id, fields, stamps FROM records WHERE tenant_id = ");
+            select.push_bind(&tenant);
+            select.push(" AND entity IN (");
+            let mut values = select.separated(", ");
+            for entity in grant.entities() {
+                values.push_bind(entity_name(entity));
+            }
+            select.push(") ORDER BY entity, row_id");
+            let mut rows = select
+                .build_query_as::<(String, String, String, String)>()
+                .fetch(&mut *tx);
             while let Some((entity, row_id, fields, stamps)) = rows.try_next().await? {
                 out.row(parse_entity(&entity)?, parse_uuid(&row_id)?, &fields, &stamps)
                     .await?;
             }
         }
 
-        {
-            let mut ops = sqlx::query(
+        if !chains.is_empty() {
+            let mut select = QueryBuilder::<Sqlite>::new(
                 "SELECT f.position, o.op_id, o.device_id, o.epoch, o.seq, o.effective_hlc, o.user_id, o.type_version,
                         o.op_type, o.payload
                  FROM feed f JOIN op_log o ON o.op_id = f.op_id
-                 WHERE f.tenant_id = $1 AND f.position <= $2 AND o.op_type <> 'fields.set'
-                 ORDER BY f.position",
-            )
-            .bind(&tenant)
-            .bind(to_i64(head as u64, "position")?)
-            .fetch(&mut *tx);
+                 WHERE f.tenant_id = ",
+            );
+            select.push_bind(&tenant);
+            select.push(" AND f.position <= ");
+            select.push_bind(to_i64(head as u64, "position")?);
+            select.push(
+                " AND o.op_type <> 'fields.set' AND f.position IN (SELECT position FROM feed_scopes WHERE tenant_id = ",
+            );
+            select.push_bind(&tenant);
+            select.push(" AND scope IN (");
+            let mut values = select.separated(", ");
+            for scope in chains.keys() {
+                values.push_bind(scope.as_str());
+            }
+            select.push(")) ORDER BY f.position");
+            let mut ops = select.build().fetch(&mut *tx);
             while let Some(row) = ops.try_next().await? {
                 let entry = feed_entry(&row)?;
                 let position: i64 = row.try_get("position")?;

@@ -1,0 +1,542 @@
+//! Scopes: which part of a tenant's feed each device receives, decided by
+//! the hub alone. Pure: the scopes of an op ([`scopes_of`]) and the scopes
+//! a device may see ([`Grant::for_user`]), both tested by tables.
+//!
+//! Every feed entry belongs to one or more scopes, fixed when it enters the
+//! feed: `shared` (the catalog, locations, users: everyone), `customers`
+//! (customer records, payments, and the sales and returns of a customer),
+//! `orders:<salesperson>` (an order and the hub's answer to it) and
+//! `stock:<location>` (stock movements, sales and returns at a location; a
+//! transfer's first leg is at both ends). A device sees the scopes its
+//! enrolling user's role grants. There is no location assignment in the
+//! data model yet, so stock scopes are granted by role (all or none); the
+//! feed already holds them per location, for when there is.
+
+use std::collections::BTreeMap;
+
+use sha2::{Digest, Sha256};
+use stockroom_protocol::ops::Entity;
+use stockroom_protocol::snapshot::{canonical_change, chain_hex, chain_link, parse_chain, GENESIS_CHAIN};
+use stockroom_protocol::sync::{FeedChange, RawOpEnvelope};
+use stockroom_protocol::Op;
+use uuid::Uuid;
+
+use crate::error::HubError;
+use crate::policy::Role;
+
+/// One scope of a tenant's feed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Scope {
+    Shared,
+    Customers,
+    /// The orders of one salesperson (by user id).
+    Orders(Uuid),
+    /// The stock of one location.
+    Stock(Uuid),
+}
+
+impl Scope {
+    /// The scope's key as stored and sent: `shared`, `customers`,
+    /// `orders:<uuid>`, `stock:<uuid>`.
+    pub fn key(&self) -> String {
+        match self {
+            Scope::Shared => "shared".to_string(),
+            Scope::Customers => "customers".to_string(),
+            Scope::Orders(user_id) => format!("orders:{user_id}"),
+            Scope::Stock(location_id) => format!("stock:{location_id}"),
+        }
+    }
+
+    /// A stored key back as a scope.
+    pub fn parse(key: &str) -> Option<Scope> {
+        match key {
+            "shared" => Some(Scope::Shared),
+            "customers" => Some(Scope::Customers),
+            _ => {
+                let (kind, id) = key.split_once(':')?;
+                let id = Uuid::parse_str(id).ok()?;
+                match kind {
+                    "orders" => Some(Scope::Orders(id)),
+                    "stock" => Some(Scope::Stock(id)),
+                    _ => None,
+                }
+            }
+        }
+    }
+}
+
+/// The scopes an applied op belongs to, sorted, never empty. `None` (an op
+/// this build cannot decode) is `shared`: everyone gets what no rule names.
+/// An `order.decided` belongs to the scopes of the order it answers: the
+/// push gives it those (its payload does not name the salesperson), so here
+/// it is `shared` only as a fallback.
+pub fn scopes_of(op: Option<&Op>) -> Vec<Scope> {
+    let mut scopes = match op {
+        None | Some(Op::UserSet(_)) | Some(Op::OrderDecided(_)) => vec![Scope::Shared],
+        Some(Op::FieldsSet(set)) => vec![entity_scope(set.entity)],
+        Some(Op::PaymentReceived(_)) => vec![Scope::Customers],
+        Some(Op::OrderSubmitted(order)) => vec![Scope::Orders(order.salesperson_id)],
+        Some(Op::StockMoved(moved)) => {
+            let mut scopes: Vec<Scope> = moved
+                .movements
+                .iter()
+                .map(|movement| Scope::Stock(movement.location_id))
+                .collect();
+            if let Some(transfer) = &moved.transfer {
+                scopes.push(Scope::Stock(transfer.from_location_id));
+                scopes.push(Scope::Stock(transfer.to_location_id));
+            }
+            scopes
+        }
+        Some(Op::SaleCompleted(sale)) => {
+            let mut scopes = vec![Scope::Stock(sale.location_id)];
+            scopes.extend(sale.movements.iter().map(|movement| Scope::Stock(movement.location_id)));
+            if sale.customer_id.is_some() || !sale.account_entries.is_empty() {
+                scopes.push(Scope::Customers);
+            }
+            scopes
+        }
+        Some(Op::ReturnCompleted(returned)) => {
+            let mut scopes = vec![Scope::Stock(returned.location_id)];
+            scopes.extend(
+                returned
+                    .movements
+                    .iter()
+                    .map(|movement| Scope::Stock(movement.location_id)),
+            );
+            if !returned.account_entries.is_empty() {
+                scopes.push(Scope::Customers);
+            }
+            scopes
+        }
+    };
+    scopes.sort();
+    scopes.dedup();
+    if scopes.is_empty() {
+        scopes.push(Scope::Shared);
+    }
+    scopes
+}
+
+/// The scope of a class-F record (and of its `fields.set` ops).
+pub fn entity_scope(entity: Entity) -> Scope {
+    match entity {
+        Entity::Customer => Scope::Customers,
+        Entity::Product
+        | Entity::Category
+        | Entity::Barcode
+        | Entity::PriceList
+        | Entity::PriceListEntry
+        | Entity::Location => Scope::Shared,
+    }
+}
+
+/// Every class-F entity.
+const ENTITIES: [Entity; 7] = [
+    Entity::Product,
+    Entity::Category,
+    Entity::Barcode,
+    Entity::PriceList,
+    Entity::PriceListEntry,
+    Entity::Location,
+    Entity::Customer,
+];
+
+/// The scopes a device may see, from the role of the user who enrolled it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Grant {
+    pub customers: bool,
+    /// Every salesperson's orders.
+    pub all_orders: bool,
+    /// One salesperson's own orders.
+    pub own_orders: Option<Uuid>,
+    /// Every location's stock.
+    pub all_stock: bool,
+}
+
+impl Grant {
+    /// Owners and managers see everything; a salesperson the catalog, the
+    /// customers and their own orders; the warehouse the catalog, every
+    /// location's stock and every order (to pick and ship them: with the
+    /// customers the orders name); a cashier the catalog, the customers and
+    /// every location's stock.
+    pub fn for_user(role: Role, user_id: Uuid) -> Grant {
+        let none = Grant {
+            customers: false,
+            all_orders: false,
+            own_orders: None,
+            all_stock: false,
+        };
+        match role {
+            Role::Owner | Role::Manager => Grant {
+                customers: true,
+                all_orders: true,
+                all_stock: true,
+                ..none
+            },
+            Role::Salesperson => Grant {
+                customers: true,
+                own_orders: Some(user_id),
+                ..none
+            },
+            Role::Warehouse => Grant {
+                customers: true,
+                all_orders: true,
+                all_stock: true,
+                ..none
+            },
+            Role::Cashier => Grant {
+                customers: true,
+                all_stock: true,
+                ..none
+            },
+        }
+    }
+
+    /// Whether a device of this grant sees `scope`.
+    pub fn covers(&self, scope: &Scope) -> bool {
+        match scope {
+            Scope::Shared => true,
+            Scope::Customers => self.customers,
+            Scope::Orders(user_id) => self.all_orders || self.own_orders == Some(*user_id),
+            Scope::Stock(_) => self.all_stock,
+        }
+    }
+
+    /// The class-F entities whose records a device of this grant holds.
+    pub fn entities(&self) -> Vec<Entity> {
+        ENTITIES
+            .into_iter()
+            .filter(|entity| self.covers(&entity_scope(*entity)))
+            .collect()
+    }
+
+    /// Whether a device of this grant sees the scope with this key.
+    pub fn covers_key(&self, key: &str) -> bool {
+        Scope::parse(key).is_some_and(|scope| self.covers(&scope))
+    }
+
+    /// The grant as readable text, the same for the same grant: what the
+    /// snapshot cache keys by.
+    pub fn key(&self) -> String {
+        let mut parts = vec!["shared".to_string()];
+        if self.customers {
+            parts.push("customers".into());
+        }
+        match (self.all_orders, self.own_orders) {
+            (true, _) => parts.push("orders:*".into()),
+            (false, Some(user_id)) => parts.push(format!("orders:{user_id}")),
+            (false, None) => {}
+        }
+        if self.all_stock {
+            parts.push("stock:*".into());
+        }
+        parts.join(",")
+    }
+
+    /// A short fingerprint of [`Grant::key`], carried in pull cursors so a
+    /// device whose grant changed is told to take a new snapshot.
+    pub fn tag(&self) -> String {
+        let digest = Sha256::digest(self.key().as_bytes());
+        digest[..6].iter().map(|byte| format!("{byte:02x}")).collect()
+    }
+}
+
+/// The chain at the head of each scope of a tenant (scopes with no entry
+/// are absent: they start from the genesis chain).
+pub type ScopeChains = BTreeMap<String, [u8; 32]>;
+
+/// Links a feed entry at `position` (its [`canonical_change`] bytes) into
+/// the chain of each of its scopes, moving `chains`; returns each scope's
+/// key with its chain after the entry.
+///
+pub fn link(chains: &mut ScopeChains, scopes: &[Scope], position: u64, canonical: &[u8]) -> Vec<(String, [u8; 32])> {
+    scopes
+        .iter()
+        .map(|scope| {
+            let key = scope.key();
+            let previous = chains.get(&key).copied().unwrap_or(GENESIS_CHAIN);
+            let chain = chain_link(&previous, position, canonical);
+            chains.insert(key.clone(), chain);
+            (key, chain)
+        })
+        .collect()
+}
+
+/// Gives scopes to a tenant's feed entries written before the feed had
+/// them, in feed order: the same scopes and chains a push gives today (an
+/// `order.decided` takes the scopes of the order right before it).
+#[derive(Default)]
+pub struct OldEntries {
+    pub chains: ScopeChains,
+    order_scopes: Vec<Scope>,
+}
+
+impl OldEntries {
+    /// The scopes of the entry at `position`, each with its chain after it.
+    pub fn link(&mut self, position: u64, change: &FeedChange<RawOpEnvelope>) -> Vec<(String, [u8; 32])> {
+        let scopes = match change {
+            FeedChange::Op(raw) => {
+                let op = raw.decode().ok().map(|envelope| envelope.op);
+                match &op {
+                    Some(Op::OrderDecided(_)) if !self.order_scopes.is_empty() => self.order_scopes.clone(),
+                    _ => scopes_of(op.as_ref()),
+                }
+            }
+            FeedChange::Row(_) => vec![Scope::Shared],
+        };
+        self.order_scopes = match change {
+            FeedChange::Op(raw) if raw.op.op_type == "order.submitted" => scopes.clone(),
+            _ => Vec::new(),
+        };
+        link(&mut self.chains, &scopes, position, &canonical_change(change))
+    }
+}
+
+/// Scope chains as stored on the tenant row: a JSON object of hex.
+pub fn scope_chains_json(chains: &ScopeChains) -> String {
+    let hex: BTreeMap<&str, String> = chains
+        .iter()
+        .map(|(scope, chain)| (scope.as_str(), chain_hex(chain)))
+        .collect();
+    serde_json::to_string(&hex).unwrap_or_else(|_| "{}".to_string())
+}
+
+/// Stored scope chains back.
+pub fn parse_scope_chains(stored: &str) -> Result<ScopeChains, HubError> {
+    let hex: BTreeMap<String, String> =
+        serde_json::from_str(stored).map_err(|_| HubError::corrupt("a tenant's scope chains"))?;
+    hex.into_iter()
+        .map(|(scope, chain)| {
+            let chain = parse_chain(&chain).ok_or_else(|| HubError::corrupt(format!("the chain of scope {scope}")))?;
+            Ok((scope, chain))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use stockroom_protocol::ops::{AccountEntry, AccountEntryKind, FieldsSet, OrderDecided, OrderDecision};
+
+    use super::*;
+
+    const LOCATION_A: Uuid = Uuid::from_u128(0xa);
+    const LOCATION_B: Uuid = Uuid::from_u128(0xb);
+    const SELLER: Uuid = Uuid::from_u128(0x5);
+    const OTHER_SELLER: Uuid = Uuid::from_u128(0x6);
+
+    fn op(op_type: &str, data: serde_json::Value) -> Op {
+        Op::from_parts(op_type, data).unwrap()
+    }
+
+    fn movement(location: Uuid, kind: &str) -> serde_json::Value {
+        json!({"id": Uuid::from_u128(1), "kind": kind, "product_id": Uuid::from_u128(2),
+               "location_id": location, "qty_milli": 1000, "hlc": 65536, "ref_id": null, "reason": null})
+    }
+
+    fn sale(customer: Option<Uuid>, on_account: bool) -> Op {
+        let entries = if on_account {
+            json!([{"id": Uuid::from_u128(3), "customer_id": Uuid::from_u128(4), "kind": "charge",
+                    "amount_minor": 100, "currency": "EUR", "ref_id": null, "method": null}])
+        } else {
+            json!([])
+        };
+        op(
+            "sale.completed",
+            json!({"id": Uuid::from_u128(9), "number": "D01-1", "location_id": LOCATION_A, "customer_id": customer,
+                   "currency": "EUR", "subtotal_minor": 100, "discount_minor": 0, "tax_minor": 0, "total_minor": 100,
+                   "change_minor": 0, "lines": [], "payments": [], "movements": [movement(LOCATION_A, "sale")],
+                   "account_entries": entries}),
+        )
+    }
+
+    fn fields(entity: Entity) -> Op {
+        Op::FieldsSet(FieldsSet {
+            entity,
+            row_id: Uuid::from_u128(7),
+            fields: serde_json::Map::new(),
+        })
+    }
+
+    fn check(op: Option<Op>, expected: &[Scope]) {
+        assert_eq!(scopes_of(op.as_ref()), expected, "{op:?}");
+    }
+
+    #[test]
+    fn scopes_of_each_op() {
+        use Scope::*;
+        let table: Vec<(Option<Op>, Vec<Scope>)> = vec![
+            (Some(fields(Entity::Product)), vec![Shared]),
+            (Some(fields(Entity::Barcode)), vec![Shared]),
+            (Some(fields(Entity::Category)), vec![Shared]),
+            (Some(fields(Entity::PriceList)), vec![Shared]),
+            (Some(fields(Entity::PriceListEntry)), vec![Shared]),
+            (Some(fields(Entity::Location)), vec![Shared]),
+            (Some(fields(Entity::Customer)), vec![Customers]),
+            (
+                Some(op(
+                    "user.set",
+                    json!({"id": SELLER, "username": "s", "display_name": "S", "role": "salesperson", "active": true}),
+                )),
+                vec![Shared],
+            ),
+            (
+                Some(Op::PaymentReceived(AccountEntry {
+                    id: Uuid::from_u128(1),
+                    customer_id: Uuid::from_u128(2),
+                    kind: AccountEntryKind::Payment,
+                    amount_minor: -100,
+                    currency: "EUR".into(),
+                    ref_id: None,
+                    method: None,
+                })),
+                vec![Customers],
+            ),
+            (
+                Some(op(
+                    "order.submitted",
+                    json!({"id": Uuid::from_u128(1), "number": "V-1", "customer_id": Uuid::from_u128(2),
+                           "salesperson_id": SELLER, "price_list_id": null, "currency": "EUR", "total_minor": 0,
+                           "note": null, "lines": []}),
+                )),
+                vec![Orders(SELLER)],
+            ),
+            (
+                Some(op(
+                    "stock.moved",
+                    json!({"movements": [movement(LOCATION_B, "receive")], "transfer": null}),
+                )),
+                vec![Stock(LOCATION_B)],
+            ),
+            // A transfer's first leg: known at both ends.
+            (
+                Some(op(
+                    "stock.moved",
+                    json!({"movements": [movement(LOCATION_A, "transfer_out")],
+                           "transfer": {"id": Uuid::from_u128(8), "from_location_id": LOCATION_A,
+                                        "to_location_id": LOCATION_B, "number": "T-1"}}),
+                )),
+                vec![Stock(LOCATION_A), Stock(LOCATION_B)],
+            ),
+            (
+                Some(op(
+                    "stock.moved",
+                    json!({"movements": [movement(LOCATION_B, "transfer_in")], "transfer": null}),
+                )),
+                vec![Stock(LOCATION_B)],
+            ),
+            (Some(sale(None, false)), vec![Stock(LOCATION_A)]),
+            (
+                Some(sale(Some(Uuid::from_u128(4)), false)),
+                vec![Customers, Stock(LOCATION_A)],
+            ),
+            (Some(sale(None, true)), vec![Customers, Stock(LOCATION_A)]),
+            (
+                Some(Op::OrderDecided(OrderDecided {
+                    order_id: Uuid::from_u128(1),
+                    status: OrderDecision::Confirmed,
+                    reason: None,
+                })),
+                vec![Shared],
+            ),
+            (None, vec![Shared]),
+        ];
+        for (op, expected) in table {
+            check(op, &expected);
+        }
+    }
+
+    #[test]
+    fn returns_go_to_their_location_and_to_customers_when_credited() {
+        let returned = |credited: bool| {
+            let entries = if credited {
+                json!([{"id": Uuid::from_u128(3), "customer_id": Uuid::from_u128(4), "kind": "credit",
+                        "amount_minor": -100, "currency": "EUR", "ref_id": null, "method": null}])
+            } else {
+                json!([])
+            };
+            op(
+                "return.completed",
+                json!({"id": Uuid::from_u128(1), "number": "R-1", "sale_id": Uuid::from_u128(9),
+                       "location_id": LOCATION_B, "currency": "EUR", "total_minor": 100, "reason": null,
+                       "lines": [], "refunds": [], "movements": [movement(LOCATION_B, "return")],
+                       "account_entries": entries}),
+            )
+        };
+        check(Some(returned(false)), &[Scope::Stock(LOCATION_B)]);
+        check(Some(returned(true)), &[Scope::Customers, Scope::Stock(LOCATION_B)]);
+    }
+
+    #[test]
+    fn grants_by_role() {
+        use Scope::*;
+        let scopes = [
+            Shared,
+            Customers,
+            Orders(SELLER),
+            Orders(OTHER_SELLER),
+            Stock(LOCATION_A),
+            Stock(LOCATION_B),
+        ];
+        // For each role: whether it sees each of `scopes`, in order.
+        let table = [
+            (Role::Owner, [true, true, true, true, true, true]),
+            (Role::Manager, [true, true, true, true, true, true]),
+            (Role::Salesperson, [true, true, true, false, false, false]),
+            (Role::Warehouse, [true, true, true, true, true, true]),
+            (Role::Cashier, [true, true, false, false, true, true]),
+        ];
+        for (role, expected) in table {
+            let grant = Grant::for_user(role, SELLER);
+            let seen: Vec<bool> = scopes.iter().map(|scope| grant.covers(scope)).collect();
+            assert_eq!(seen, expected, "{role:?}");
+            for scope in &scopes {
+                assert_eq!(grant.covers_key(&scope.key()), grant.covers(scope));
+            }
+        }
+        assert!(!Grant::for_user(Role::Owner, SELLER).covers_key("stock:not-a-uuid"));
+    }
+
+    #[test]
+    fn grant_keys_and_tags_tell_grants_apart() {
+        let salesperson = Grant::for_user(Role::Salesperson, SELLER);
+        assert_eq!(salesperson.key(), format!("shared,customers,orders:{SELLER}"));
+        assert_eq!(
+            Grant::for_user(Role::Owner, SELLER).key(),
+            "shared,customers,orders:*,stock:*"
+        );
+        assert_eq!(Grant::for_user(Role::Cashier, SELLER).key(), "shared,customers,stock:*");
+        assert_ne!(
+            salesperson.tag(),
+            Grant::for_user(Role::Salesperson, OTHER_SELLER).tag()
+        );
+        assert_eq!(
+            Grant::for_user(Role::Owner, SELLER).tag(),
+            Grant::for_user(Role::Manager, OTHER_SELLER).tag()
+        );
+        assert_eq!(salesperson.tag().len(), 12);
+    }
+
+    #[test]
+    fn scope_keys_and_chains_round_trip() {
+        for scope in [
+            Scope::Shared,
+            Scope::Customers,
+            Scope::Orders(SELLER),
+            Scope::Stock(LOCATION_A),
+        ] {
+            assert_eq!(Scope::parse(&scope.key()), Some(scope));
+        }
+        assert_eq!(Scope::parse("stock:"), None);
+        assert_eq!(Scope::parse("vans:00000000-0000-0000-0000-00000000000a"), None);
+        let chains: ScopeChains = [
+            ("shared".to_string(), [7u8; 32]),
+            (Scope::Stock(LOCATION_A).key(), [9u8; 32]),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(parse_scope_chains(&scope_chains_json(&chains)).unwrap(), chains);
+        assert!(parse_scope_chains("{\"shared\":\"zz\"}").is_err());
+    }
+}
