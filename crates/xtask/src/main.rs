@@ -1,13 +1,15 @@
 //! Stockroom's one entry point for checks: `cargo xtask ci` runs formatting,
 //! clippy with warnings as errors, the source tidiness rules, and all tests,
 //! then the web UI's lint, unit tests, build and end-to-end tests, and the
-//! end-to-end test of the real Tauri app under Xvfb.
+//! end-to-end test of the real Tauri app under Xvfb. `cargo xtask bench-app`
+//! measures the app's start-up and memory against a bare Tauri window.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
+mod bench_app;
 mod tauri_e2e;
 
 /// Longest source file allowed before it must be split by responsibility.
@@ -53,7 +55,8 @@ fn main() -> Result<()> {
         "tidy" => tidy(&root),
         "ui" => ui_checks(&root),
         "tauri-e2e" => tauri_e2e::tauri_e2e(&root, false),
-        _ => bail!("usage: cargo xtask <ci|tidy|ui|tauri-e2e>"),
+        "bench-app" => bench_app::bench_app(&root, std::env::args().skip(2).collect()),
+        _ => bail!("usage: cargo xtask <ci|tidy|ui|tauri-e2e|bench-app>"),
     }
 }
 
