@@ -156,6 +156,16 @@ pub async fn open_state(data_dir: &std::path::Path, demo: bool) -> Result<Arc<Ap
     Ok(Arc::new(state))
 }
 
+/// The entry point on Android and iOS, where there is no `main`: the app
+/// without the demo shop (see ARCHITECTURE.md, mobile). On the desktop the
+/// binary calls [`run`].
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
+pub fn run_mobile() {
+    if let Err(err) = run(false) {
+        tracing::error!(%err, "the app could not start");
+    }
+}
+
 /// Runs the app with its window until it is closed.
 pub fn run(demo: bool) -> Result<(), AppStartError> {
     shell::STARTED.get_or_init(std::time::Instant::now);
