@@ -2,7 +2,8 @@
 //! app around crates/app: one `#[tauri::command]` per command (generated
 //! from the one command list, each a single call; the two raw-byte scan
 //! commands by hand), the sync engine started
-//! in the background with its status emitted as `sync-status` events.
+//! in the background with its status emitted as `sync-status` events, and
+//! `ui_ready`, which the UI calls once its first screen is usable.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -81,7 +82,7 @@ macro_rules! tauri_commands {
 
         /// Every command, for `tauri::Builder::invoke_handler`.
         pub fn invoke_handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
-            tauri::generate_handler![$(ipc::$name,)* scan::scan_frame, scan::decode_image]
+            tauri::generate_handler![$(ipc::$name,)* scan::scan_frame, scan::decode_image, shell::ui_ready]
         }
     };
 }
@@ -121,6 +122,26 @@ mod scan {
     }
 }
 
+/// Commands of the shell itself, not of the shop.
+mod shell {
+    use std::sync::OnceLock;
+    use std::time::Instant;
+
+    /// When [`super::run`] began.
+    pub static STARTED: OnceLock<Instant> = OnceLock::new();
+
+    /// The UI drew its first screen and it takes input: logged at info level
+    /// (the mark the start-up benchmark waits for, `RUST_LOG=stockroom=info`).
+    #[tauri::command]
+    pub fn ui_ready() {
+        let elapsed_ms = STARTED
+            .get()
+            .map(|started| started.elapsed().as_millis())
+            .unwrap_or_default();
+        tracing::info!(elapsed_ms, "first screen ready");
+    }
+}
+
 /// Opens the device state in `data_dir`, adding the demo shop on a first
 /// start when `demo` is set.
 pub async fn open_state(data_dir: &std::path::Path, demo: bool) -> Result<Arc<AppState>, AppStartError> {
@@ -135,8 +156,19 @@ pub async fn open_state(data_dir: &std::path::Path, demo: bool) -> Result<Arc<Ap
     Ok(Arc::new(state))
 }
 
+/// The entry point on Android and iOS, where there is no `main`: the app
+/// without the demo shop (see ARCHITECTURE.md, mobile). On the desktop the
+/// binary calls [`run`].
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
+pub fn run_mobile() {
+    if let Err(err) = run(false) {
+        tracing::error!(%err, "the app could not start");
+    }
+}
+
 /// Runs the app with its window until it is closed.
 pub fn run(demo: bool) -> Result<(), AppStartError> {
+    shell::STARTED.get_or_init(std::time::Instant::now);
     let data_dir = app_data_dir();
     let state = tauri::async_runtime::block_on(open_state(&data_dir, demo))?;
     tauri::Builder::default()

@@ -1,11 +1,16 @@
 //! Stockroom's one entry point for checks: `cargo xtask ci` runs formatting,
 //! clippy with warnings as errors, the source tidiness rules, and all tests,
-//! then the web UI's lint, unit tests, build and end-to-end tests.
+//! then the web UI's lint, unit tests, build and end-to-end tests, and the
+//! end-to-end test of the real Tauri app under Xvfb. `cargo xtask bench-app`
+//! measures the app's start-up and memory against a bare Tauri window.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
+
+mod bench_app;
+mod tauri_e2e;
 
 /// Longest source file allowed before it must be split by responsibility.
 const MAX_LINES: usize = 800;
@@ -43,12 +48,15 @@ fn main() -> Result<()> {
             run(&root, "cargo", &["test", "--workspace", "--locked", "--doc"])?;
             android_check(&root)?;
             ui_checks(&root)?;
+            tauri_e2e::tauri_e2e(&root, true)?;
             eprintln!("xtask: all checks passed");
             Ok(())
         }
         "tidy" => tidy(&root),
         "ui" => ui_checks(&root),
-        _ => bail!("usage: cargo xtask <ci|tidy|ui>"),
+        "tauri-e2e" => tauri_e2e::tauri_e2e(&root, false),
+        "bench-app" => bench_app::bench_app(&root, std::env::args().skip(2).collect()),
+        _ => bail!("usage: cargo xtask <ci|tidy|ui|tauri-e2e|bench-app>"),
     }
 }
 
@@ -135,7 +143,7 @@ fn workspace_root() -> PathBuf {
         .unwrap_or_else(|_| PathBuf::from("."))
 }
 
-fn run(root: &Path, program: &str, args: &[&str]) -> Result<()> {
+pub(crate) fn run(root: &Path, program: &str, args: &[&str]) -> Result<()> {
     eprintln!("xtask: {program} {}", args.join(" "));
     let status = Command::new(program)
         .args(args)

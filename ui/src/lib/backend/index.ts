@@ -38,6 +38,11 @@ export async function decodeImage<T>(bytes: Uint8Array): Promise<T> {
   return (await backend()).decodeImage<T>(bytes);
 }
 
+/** Marks the first screen as drawn and usable; a no-op where the backend has no use for it. */
+export async function firstScreenShown(): Promise<void> {
+  await (await backend()).firstScreenShown?.();
+}
+
 export function on<T>(event: string, handler: (payload: T) => void): () => void {
   let stop: (() => void) | null = null;
   let cancelled = false;

@@ -28,6 +28,9 @@ export function tauriBackend(): Backend {
         throw toBackendError(err);
       }
     },
+    async firstScreenShown(): Promise<void> {
+      await invoke('ui_ready');
+    },
     on<T>(event: string, handler: (payload: T) => void): Unlisten {
       let stop: Unlisten | null = null;
       let cancelled = false;

@@ -21,6 +21,8 @@ export interface Backend {
   decodeImage<T>(bytes: Uint8Array): Promise<T>;
   /** Listens to a named event (`sync-status`, ...). */
   on<T>(event: string, handler: (payload: T) => void): Unlisten;
+  /** Tells the shell the first screen is drawn and usable (the start-up benchmark's mark). */
+  firstScreenShown?(): Promise<void>;
 }
 
 /** Turns whatever a transport threw into a `BackendError`. */
