@@ -1,9 +1,9 @@
 //! Product photos on the device. A product's photo is two class-F fields,
 //! `photo_1024` and `photo_256`, holding the SHA-256 of each version; they
-//! are written through [`WriteTx::update_fields`] like any product field,
+//! are written through `WriteTx::update_fields` like any product field,
 //! so they sync and merge like one. The files themselves live
 //! content-addressed in the photo folder ([`files`]), indexed in the
-//! database ([`index`]), uploaded to and fetched from the hub's blob
+//! database (`index`), uploaded to and fetched from the hub's blob
 //! endpoints by the sync engine ([`transfer`], planned by [`plan`]).
 //!
 //! The core never decodes images: the app makes the two versions (with
