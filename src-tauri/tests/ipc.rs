@@ -158,19 +158,41 @@ fn a_product_photo_goes_in_and_out_as_raw_bytes() {
     let product = ("x-product-id", product_id.to_string());
 
     let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("crates/photos/tests/fixtures/F_progressive-3.jpg");
-    let set = invoke_with(&webview, "set_product_photo", std::fs::read(file).unwrap(), &[product.clone()])
-        .unwrap()
-        .deserialize::<Value>()
-        .unwrap();
+    let set = invoke_with(
+        &webview,
+        "set_product_photo",
+        std::fs::read(file).unwrap(),
+        std::slice::from_ref(&product),
+    )
+    .unwrap()
+    .deserialize::<Value>()
+    .unwrap();
     assert!(set["photo256"].is_string(), "{set}");
-    let thumb = invoke_with(&webview, "product_photo", Vec::new(), &[product.clone(), ("x-size", "256".into())]);
+    let thumb = invoke_with(
+        &webview,
+        "product_photo",
+        Vec::new(),
+        &[product.clone(), ("x-size", "256".into())],
+    );
     match thumb {
         Ok(tauri::ipc::InvokeResponseBody::Raw(bytes)) => assert_eq!(&bytes[..2], [0xFF, 0xD8]),
         other => panic!("expected the JPEG's raw bytes, got {other:?}"),
     }
 
-    let broken = invoke_with(&webview, "set_product_photo", b"not an image".to_vec(), &[product.clone()]).unwrap_err();
+    let broken = invoke_with(
+        &webview,
+        "set_product_photo",
+        b"not an image".to_vec(),
+        std::slice::from_ref(&product),
+    )
+    .unwrap_err();
     assert_eq!(broken["code"], "photo_not_an_image", "{broken}");
-    let bad_size = invoke_with(&webview, "product_photo", Vec::new(), &[product, ("x-size", "99".into())]).unwrap_err();
+    let bad_size = invoke_with(
+        &webview,
+        "product_photo",
+        Vec::new(),
+        &[product, ("x-size", "99".into())],
+    )
+    .unwrap_err();
     assert_eq!(bad_size["code"], "invalid_input", "{bad_size}");
 }
