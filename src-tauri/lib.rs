@@ -1,7 +1,7 @@
 //! The Stockroom app shell: where the device database lives, and the Tauri
 //! app around crates/app: one `#[tauri::command]` per command (generated
-//! from the one command list, each a single call; the two raw-byte scan
-//! commands by hand), the sync engine started
+//! from the one command list, each a single call; the raw-byte scan and
+//! photo commands by hand), the sync engine started
 //! in the background with its status emitted as `sync-status` events, and
 //! `ui_ready`, which the UI calls once its first screen is usable.
 
@@ -82,7 +82,14 @@ macro_rules! tauri_commands {
 
         /// Every command, for `tauri::Builder::invoke_handler`.
         pub fn invoke_handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
-            tauri::generate_handler![$(ipc::$name,)* scan::scan_frame, scan::decode_image, shell::ui_ready]
+            tauri::generate_handler![
+                $(ipc::$name,)*
+                scan::scan_frame,
+                scan::decode_image,
+                scan::set_product_photo,
+                scan::product_photo,
+                shell::ui_ready
+            ]
         }
     };
 }
@@ -90,13 +97,16 @@ macro_rules! tauri_commands {
 stockroom_app::with_commands!(tauri_commands);
 
 /// The commands that take raw bytes: `invoke(name, bytes, { headers })`,
-/// the body as an `InvokeBody::Raw`, the frame size in `x-width`/`x-height`.
+/// the body as an `InvokeBody::Raw`, the frame size in `x-width`/`x-height`;
+/// and the product photo's two raw-byte commands.
 mod scan {
     use std::sync::Arc;
 
+    use stockroom_app::commands::photos;
     use stockroom_app::commands::scan::{self, ScanOut};
+    use stockroom_app::dto::ProductDto;
     use stockroom_app::{AppState, IpcError};
-    use tauri::ipc::{InvokeBody, Request};
+    use tauri::ipc::{InvokeBody, Request, Response};
 
     fn raw_body(request: &Request<'_>) -> Result<Vec<u8>, IpcError> {
         match request.body() {
@@ -119,6 +129,33 @@ mod scan {
     ) -> Result<ScanOut, IpcError> {
         let bytes = raw_body(&request)?;
         scan::decode_image(&state, bytes).await
+    }
+
+    /// The image file as the raw body, the product in `x-product-id`.
+    #[tauri::command]
+    pub async fn set_product_photo(
+        state: tauri::State<'_, Arc<AppState>>,
+        request: Request<'_>,
+    ) -> Result<ProductDto, IpcError> {
+        let header = request
+            .headers()
+            .get("x-product-id")
+            .and_then(|value| value.to_str().ok());
+        let product_id = photos::product_id_header(header)?;
+        photos::set_product_photo(&state, product_id, raw_body(&request)?).await
+    }
+
+    /// The photo's JPEG bytes as a raw answer (an `ArrayBuffer` in the UI);
+    /// `x-product-id` and `x-size` (256 or 1024) as headers.
+    #[tauri::command]
+    pub async fn product_photo(
+        state: tauri::State<'_, Arc<AppState>>,
+        request: Request<'_>,
+    ) -> Result<Response, IpcError> {
+        let header = |name: &str| request.headers().get(name).and_then(|value| value.to_str().ok());
+        let product_id = photos::product_id_header(header("x-product-id"))?;
+        let size = photos::size_header(header("x-size"))?;
+        Ok(Response::new(photos::product_photo(&state, product_id, size).await?))
     }
 }
 

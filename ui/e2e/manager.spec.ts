@@ -1,9 +1,17 @@
 // The manager (shop owner): enrol against the hub, dashboard, products with a
-// barcode, users, locations; keep working while the hub is down; after it is
-// back, a second device of the shop sees everything.
-import { expect, test } from '@playwright/test';
+// barcode and a photo, users, locations; keep working while the hub is down;
+// after it is back, a second device of the shop sees everything, photos too.
+import { join } from 'node:path';
+import { expect, test, type Locator } from '@playwright/test';
+import { repoDir } from './paths';
 import { api, Hub, OWNER, synced, Twin } from './processes';
 import { enrol, shoot, waitOfflineWithUnsent, waitSynced, wedgeScan } from './helpers';
+
+/** The photo in `img` really decoded in the browser. */
+async function decoded(img: Locator) {
+  await expect(img).toBeVisible();
+  await expect.poll(() => img.evaluate((element) => (element as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
+}
 
 test('manager: products, users and locations, offline and back', async ({ page }) => {
   const hub = new Hub();
@@ -26,8 +34,15 @@ test('manager: products, users and locations, offline and back', async ({ page }
     await page.getByTestId('product-barcode').fill('4006381333931');
     await page.getByTestId('product-save').click();
     await expect(page.getByTestId('notice')).toContainText('Mint tea');
+    // Its photo from a file: the editor shows the 1024 px version, the list
+    // the 256 px one.
+    await page
+      .getByTestId('product-photo-file')
+      .setInputFiles(join(repoDir, 'crates/photos/tests/fixtures/orientation/O_Landscape_1.jpg'));
+    await decoded(page.getByTestId('product-photo').getByTestId('photo-1024'));
     await page.getByTestId('product-search').fill('mint');
     await expect(page.getByTestId('product-row')).toHaveCount(1);
+    await decoded(page.getByTestId('product-row').getByTestId('photo-256'));
     await shoot(page, 'manager-products');
     await page.getByTestId('product-new').click();
 
@@ -71,6 +86,14 @@ test('manager: products, users and locations, offline and back', async ({ page }
     await page.getByTestId('nav-catalog').click();
     await page.getByTestId('product-search').fill('tea');
     await expect(page.getByTestId('product-row')).toHaveCount(2);
+    // The photo came through the hub: the thumbnail in the list, the large
+    // one on the product's detail (fetched when opened).
+    const mint = page.getByTestId('product-row').filter({ hasText: 'Mint tea' });
+    await decoded(mint.getByTestId('photo-256'));
+    await expect(page.getByTestId('product-row').filter({ hasText: 'Chamomile' }).getByTestId('photo-placeholder-256')).toBeVisible();
+    await mint.click();
+    await decoded(page.getByTestId('lookup-result').getByTestId('photo-1024'));
+    await page.getByTestId('lookup-result').getByRole('button').last().click();
     await page.getByTestId('product-search').blur();
     const onHub = await api<{ name: string }[]>(second, 'list_locations');
     expect(onHub.map((loc) => loc.name)).toContain('Back room');

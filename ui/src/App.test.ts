@@ -41,6 +41,12 @@ function fakeBackend(outboxLength: number) {
     async decodeImage<T>() {
       return null as T;
     },
+    async setProductPhoto<T>() {
+      return null as T;
+    },
+    async productPhoto(): Promise<Uint8Array> {
+      throw new BackendError('photo_not_here', 'not here yet');
+    },
     on: () => () => {},
   };
   return { backend, calls };

@@ -76,6 +76,7 @@ macro_rules! generate_bindings {
             let mut imports = BTreeMap::new();
             imports.insert("SyncStatusDto".to_string(), ());
             imports.insert("ScanOut".to_string(), ());
+            imports.insert("ProductDto".to_string(), ());
             $(
                 for dependency in named_types::<$args>(&cfg).into_iter().chain(named_types::<$out>(&cfg)) {
                     imports.insert(dependency.ts_name, ());
@@ -101,11 +102,13 @@ macro_rules! generate_bindings {
             text.push_str("};\n\nexport type CommandName = keyof Commands;\n\n");
             text.push_str("export const COMMAND_NAMES: CommandName[] = [\n");
             $( text.push_str(&format!("  \"{}\",\n", stringify!($name))); )*
-            text.push_str("];\n\n/** Commands that take raw bytes, not JSON args (`scanFrame`, `decodeImage`). */\n");
+            text.push_str("];\n\n/** Commands that take raw bytes, not JSON args (`scanFrame`, `decodeImage`, the photo commands). */\n");
             text.push_str("export type BinaryCommands = {\n");
             for name in crate::commands::scan::BINARY_COMMANDS {
                 text.push_str(&format!("  {name}: {{ out: ScanOut }};\n"));
             }
+            text.push_str("  set_product_photo: { out: ProductDto };\n");
+            text.push_str("  product_photo: { out: ArrayBuffer };\n");
             text.push_str("};\n\n/** Events (Tauri events and the twin's SSE `event:` names) and their payloads. */\n");
             text.push_str("export type Events = {\n");
             for (event, payload) in EVENTS {

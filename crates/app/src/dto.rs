@@ -113,6 +113,11 @@ pub struct ProductDto {
     /// Basis points: 2000 = 20 %.
     pub tax_rate_bp: u32,
     pub active: bool,
+    /// The photo's 256 px version (SHA-256), or null when it has no photo;
+    /// its bytes come from `product_photo`.
+    pub photo256: Option<String>,
+    /// The photo's 1024 px version (SHA-256).
+    pub photo1024: Option<String>,
 }
 
 impl From<Product> for ProductDto {
@@ -128,6 +133,8 @@ impl From<Product> for ProductDto {
             price: product.price.into(),
             tax_rate_bp: product.tax_rate_bp,
             active: product.active,
+            photo256: product.photo_256,
+            photo1024: product.photo_1024,
         }
     }
 }
@@ -168,6 +175,12 @@ pub struct SyncStatusDto {
     /// `divergent_outbox`, `stale_epoch`, `signed_out`, `hub_missing_ops`,
     /// `snapshot_needed`.
     pub last_error_code: Option<String>,
+    /// Photo files made here that the hub does not have yet.
+    pub photos_to_upload: u64,
+    /// Photo blobs waiting to come from the hub.
+    pub photos_to_fetch: u64,
+    /// Photo blobs the hub gave wrong (refused, never shown).
+    pub photos_refused: u64,
 }
 
 fn block_code(reason: &BlockReason) -> &'static str {
@@ -199,6 +212,9 @@ impl SyncStatusDto {
             failures: status.failures,
             pages_applied: status.pages_applied,
             last_error_code: status.blocked.as_ref().map(|reason| block_code(reason).to_string()),
+            photos_to_upload: status.photos_to_upload,
+            photos_to_fetch: status.photos_to_fetch,
+            photos_refused: status.photos_refused,
         }
     }
 }

@@ -33,6 +33,21 @@ pub enum ErrorCode {
     /// The OS keychain could not keep or give the hub session.
     KeychainUnavailable,
     DecodeFailed,
+    /// The product's photo is not on this device yet; it has been asked of
+    /// the hub: show a placeholder and ask again.
+    PhotoNotHere,
+    /// The photo file is empty.
+    PhotoEmpty,
+    /// The file is not a JPEG, PNG or WebP image.
+    PhotoNotAnImage,
+    /// HEIC/AVIF, GIF, BMP, TIFF: not taken.
+    PhotoUnsupportedFormat,
+    PhotoTruncated,
+    PhotoCorrupt,
+    PhotoTooManyBytes,
+    PhotoTooManyPixels,
+    /// The image decoder gave up on this file.
+    PhotoDecoderPanic,
     /// The command name is not one the app knows.
     UnknownCommand,
     /// Something failed on this device; details are in its log.
@@ -56,6 +71,15 @@ impl ErrorCode {
             ErrorCode::HubRefused => "hub_refused",
             ErrorCode::KeychainUnavailable => "keychain_unavailable",
             ErrorCode::DecodeFailed => "decode_failed",
+            ErrorCode::PhotoNotHere => "photo_not_here",
+            ErrorCode::PhotoEmpty => "photo_empty",
+            ErrorCode::PhotoNotAnImage => "photo_not_an_image",
+            ErrorCode::PhotoUnsupportedFormat => "photo_unsupported_format",
+            ErrorCode::PhotoTruncated => "photo_truncated",
+            ErrorCode::PhotoCorrupt => "photo_corrupt",
+            ErrorCode::PhotoTooManyBytes => "photo_too_many_bytes",
+            ErrorCode::PhotoTooManyPixels => "photo_too_many_pixels",
+            ErrorCode::PhotoDecoderPanic => "photo_decoder_panic",
             ErrorCode::UnknownCommand => "unknown_command",
             ErrorCode::Internal => "internal",
         }
@@ -64,7 +88,17 @@ impl ErrorCode {
     /// The HTTP status the web twin answers with.
     pub fn http_status(self) -> u16 {
         match self {
-            ErrorCode::InvalidInput | ErrorCode::DecodeFailed => 400,
+            ErrorCode::InvalidInput
+            | ErrorCode::DecodeFailed
+            | ErrorCode::PhotoEmpty
+            | ErrorCode::PhotoNotAnImage
+            | ErrorCode::PhotoUnsupportedFormat
+            | ErrorCode::PhotoTruncated
+            | ErrorCode::PhotoCorrupt
+            | ErrorCode::PhotoTooManyBytes
+            | ErrorCode::PhotoTooManyPixels
+            | ErrorCode::PhotoDecoderPanic => 400,
+            ErrorCode::PhotoNotHere => 404,
             ErrorCode::NotSignedIn | ErrorCode::SessionExpired | ErrorCode::WrongPin => 401,
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound | ErrorCode::UnknownCommand => 404,
@@ -117,6 +151,7 @@ impl From<CoreError> for IpcError {
             CoreError::BadCredentials => ErrorCode::WrongPin,
             CoreError::SessionExpired => ErrorCode::SessionExpired,
             CoreError::NotFound { .. } => ErrorCode::NotFound,
+            CoreError::PhotoNotHere { .. } => ErrorCode::PhotoNotHere,
             CoreError::Conflict { .. } => ErrorCode::Conflict,
             CoreError::Invalid { .. }
             | CoreError::Underpaid { .. }

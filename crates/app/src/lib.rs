@@ -13,7 +13,7 @@ pub mod twin;
 pub mod bindings;
 
 pub use error::{ErrorCode, IpcError};
-pub use state::{AppState, TokenVault, DATABASE_FILE};
+pub use state::{AppState, TokenVault, DATABASE_FILE, PHOTOS_FOLDER};
 
 /// Calls `$callback!` with every command as `name(Args) -> Out;`: the one
 /// list of commands, read by [`dispatch`], the TypeScript bindings and the
@@ -34,6 +34,7 @@ macro_rules! with_commands {
             lookup_code(LookupCodeArgs) -> CodeHit;
             create_product(CreateProductArgs) -> ProductDto;
             update_product(UpdateProductArgs) -> ProductDto;
+            remove_product_photo(IdArgs) -> ProductDto;
             archive_product(ArchiveProductArgs) -> ();
             add_barcode(AddBarcodeArgs) -> BarcodeDto;
             list_price_lists(NoArgs) -> Vec<PriceListDto>;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use stockroom_core::sync::{self, secrets, HttpHub, Signal, SyncConfig, SyncStatus};
-use stockroom_core::{Session, Store, StoreOptions};
+use stockroom_core::{PhotoStore, Session, Store, StoreOptions};
 use stockroom_scan::LiveScanner;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -16,6 +16,8 @@ use crate::error::{ErrorCode, IpcError};
 
 /// File name of the device database inside the data folder.
 pub const DATABASE_FILE: &str = "stockroom.db";
+/// The photo folder inside the data folder (files named by their SHA-256).
+pub const PHOTOS_FOLDER: &str = "photos";
 
 /// Setting keys kept in the device database.
 pub(crate) const MODE_SETTING: &str = "app.mode";
@@ -41,6 +43,7 @@ struct SyncRunner {
 pub struct AppState {
     data_dir: PathBuf,
     store: Arc<Store>,
+    photos: Arc<PhotoStore>,
     session: Mutex<Option<Session>>,
     vault: TokenVault,
     memory_token: Mutex<Option<String>>,
@@ -54,9 +57,11 @@ impl AppState {
     pub async fn open(data_dir: &Path, vault: TokenVault) -> Result<AppState, IpcError> {
         std::fs::create_dir_all(data_dir).map_err(|err| IpcError::internal("creating the data folder", &err))?;
         let store = Store::open(&data_dir.join(DATABASE_FILE), StoreOptions::default()).await?;
+        let photos = PhotoStore::open(&data_dir.join(PHOTOS_FOLDER))?;
         let state = AppState {
             data_dir: data_dir.to_path_buf(),
             store: Arc::new(store),
+            photos: Arc::new(photos),
             session: Mutex::new(None),
             vault,
             memory_token: Mutex::new(None),
@@ -75,6 +80,11 @@ impl AppState {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The device's product photos (content-addressed files and their index).
+    pub fn photos(&self) -> &PhotoStore {
+        &self.photos
     }
 
     /// The signed-in user, or `not_signed_in`.
@@ -142,6 +152,10 @@ impl AppState {
         }
         status.unsent_count = self.store.outbox_len().await?;
         status.last_sync_ms = position.last_sync_ms;
+        let photos = self.photos.status(&self.store).await?;
+        status.photos_to_upload = photos.to_upload;
+        status.photos_to_fetch = photos.to_fetch;
+        status.photos_refused = photos.refused;
         Ok(status)
     }
 
@@ -167,8 +181,9 @@ impl AppState {
         let (signals, signal_rx) = mpsc::channel(16);
         let (core_tx, mut core_rx) = watch::channel(SyncStatus::default());
         let store = self.store.clone();
+        let photos = Some(self.photos.clone());
         let engine = tokio::spawn(async move {
-            if let Err(err) = sync::run(store, link, config, signal_rx, core_tx).await {
+            if let Err(err) = sync::run(store, link, photos, config, signal_rx, core_tx).await {
                 tracing::error!(%err, "sync engine stopped");
             }
         });

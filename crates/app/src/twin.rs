@@ -1,6 +1,7 @@
 //! The web twin: the app's commands over HTTP for the web build and browser
 //! tests (dev/test only). `POST /api/cmd/{name}` runs a command with a JSON
-//! body (`scan_frame` and `decode_image` take raw bytes instead), `GET /api/events` streams the app's events as Server-Sent Events,
+//! body (`scan_frame`, `decode_image`, `set_product_photo` and
+//! `product_photo` take or give raw bytes instead), `GET /api/events` streams the app's events as Server-Sent Events,
 //! and everything else is the built UI (`ui/dist`).
 
 use std::convert::Infallible;
@@ -42,6 +43,11 @@ pub fn router(state: Arc<AppState>, ui_dir: Option<PathBuf>) -> Router {
             "/api/cmd/decode_image",
             post(decode_image).layer(DefaultBodyLimit::max(stockroom_scan::MAX_FILE_BYTES as usize)),
         )
+        .route(
+            "/api/cmd/set_product_photo",
+            post(set_product_photo).layer(DefaultBodyLimit::max(commands::photos::MAX_PHOTO_FILE_BYTES)),
+        )
+        .route("/api/cmd/product_photo", post(product_photo))
         .route("/api/cmd/{name}", post(command))
         .route("/api/events", get(events))
         .with_state(state);
@@ -88,6 +94,31 @@ async fn scan_frame(State(state): State<Arc<AppState>>, headers: HeaderMap, body
 /// A photo file (JPEG or PNG) as the body.
 async fn decode_image(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     answer(commands::scan::decode_image(&state, body.to_vec()).await)
+}
+
+/// An image file as the body, the product in `x-product-id`.
+async fn set_product_photo(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let header = headers.get("x-product-id").and_then(|value| value.to_str().ok());
+    let product_id = match commands::photos::product_id_header(header) {
+        Ok(id) => id,
+        Err(err) => return err.into_response(),
+    };
+    answer(commands::photos::set_product_photo(&state, product_id, body.to_vec()).await)
+}
+
+/// The photo's JPEG bytes (`x-product-id`, `x-size`: 256 or 1024).
+async fn product_photo(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    let asked = commands::photos::product_id_header(header("x-product-id"))
+        .and_then(|id| Ok((id, commands::photos::size_header(header("x-size"))?)));
+    let (product_id, size) = match asked {
+        Ok(asked) => asked,
+        Err(err) => return err.into_response(),
+    };
+    match commands::photos::product_photo(&state, product_id, size).await {
+        Ok(bytes) => ([(axum::http::header::CONTENT_TYPE, "image/jpeg")], bytes).into_response(),
+        Err(err) => err.into_response(),
+    }
 }
 
 fn answer<T: serde::Serialize>(out: Result<T, IpcError>) -> Response {

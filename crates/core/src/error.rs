@@ -33,6 +33,10 @@ pub enum CoreError {
     /// applied: a page was missed or the hub's log changed. Load a snapshot.
     #[error("the hub's feed does not match what this device applied")]
     FeedChainMismatch,
+    /// The product's photo is not on this device yet: it has been asked of
+    /// the hub; show a placeholder and ask again.
+    #[error("photo {sha256} is not on this device yet")]
+    PhotoNotHere { sha256: String },
     #[error("stored data is not readable: {what}")]
     Corrupt { what: String },
     #[error("file error: {0}")]
@@ -57,6 +61,7 @@ impl CoreError {
             CoreError::Overflow => "overflow",
             CoreError::Import { .. } => "import_failed",
             CoreError::FeedChainMismatch => "feed_chain_mismatch",
+            CoreError::PhotoNotHere { .. } => "photo_not_here",
             CoreError::Corrupt { .. } => "storage_corrupt",
             CoreError::Io(_) => "io",
             CoreError::Database(_) => "database",

@@ -13,6 +13,7 @@ pub mod ledger;
 pub mod locations;
 pub mod money;
 pub mod outbox;
+pub mod photos;
 mod records;
 pub mod reports;
 pub mod sales;
@@ -32,6 +33,7 @@ pub use error::{CoreError, Result};
 pub use ids::{Clock, IdSource, ManualClock, RandomIds, SeededIds, SystemClock};
 pub use locations::{Location, LocationKind};
 pub use money::{Currency, Money, Qty};
+pub use photos::{PhotoSize, PhotoStatus, PhotoStore, PhotoVersions};
 pub use reports::{LowStockLine, SalesTotal};
 pub use sales::{
     Discount, OrderLineView, OrderStatus, OrderSummary, PaymentRequest, QuoteLine, Receipt, ReceiptLine,

@@ -88,6 +88,8 @@ pub(crate) fn columns_of(entity: Entity) -> &'static [&'static str] {
             "price_minor",
             "tax_rate_bp",
             "active",
+            "photo_1024",
+            "photo_256",
         ],
         Entity::Category => &["name", "parent_id", "active"],
         Entity::Barcode => &["code", "product_id", "pack_qty_milli", "active"],

@@ -9,6 +9,9 @@ const base: SyncStatusView = {
   failures: 0,
   pagesApplied: 3,
   lastErrorCode: null,
+  photosToUpload: 0,
+  photosToFetch: 0,
+  photosRefused: 0,
 };
 
 describe('badgeView', () => {
@@ -28,6 +31,11 @@ describe('badgeView', () => {
     expect(badgeView({ ...base, phase: 'syncing', progress: 1.7 }).progressPercent).toBe(100);
     expect(badgeView({ ...base, phase: 'syncing' }).progressPercent).toBeNull();
     expect(badgeView(base).progressPercent).toBeNull();
+  });
+
+  it('counts the photos still to send apart from the ops', () => {
+    expect(badgeView({ ...base, photosToUpload: 2 })).toMatchObject({ photosToSend: 2, unsent: 0, tone: 'ok' });
+    expect(badgeView(null).photosToSend).toBe(0);
   });
 
   it('knows a standalone device, and is offline before the first status arrives', () => {

@@ -9,6 +9,8 @@ export interface BadgeView {
   /** Standalone devices show no sync state at all. */
   standalone: boolean;
   unsent: number;
+  /** Photos made here the hub does not have yet (they go after the ops). */
+  photosToSend: number;
   lastSyncMs: number | null;
   /** 0..100 while a snapshot loads and the core reports progress; -1 for
    *  "loading, amount unknown" (the first sync); null otherwise. */
@@ -18,7 +20,7 @@ export interface BadgeView {
 
 export function badgeView(status: SyncStatusView | null): BadgeView {
   if (!status) {
-    return { online: false, standalone: false, unsent: 0, lastSyncMs: null, progressPercent: null, tone: 'offline' };
+    return { online: false, standalone: false, unsent: 0, photosToSend: 0, lastSyncMs: null, progressPercent: null, tone: 'offline' };
   }
   let progressPercent: number | null = null;
   if (status.phase === 'syncing') {
@@ -33,6 +35,7 @@ export function badgeView(status: SyncStatusView | null): BadgeView {
     online: status.online,
     standalone: status.phase === 'standalone',
     unsent: status.unsentCount,
+    photosToSend: status.photosToUpload ?? 0,
     lastSyncMs: status.lastSyncMs,
     progressPercent,
     tone,

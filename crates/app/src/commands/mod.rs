@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod manage;
 pub mod orders;
+pub mod photos;
 pub mod scan;
 pub mod start;
 pub mod stock;
@@ -13,6 +14,7 @@ pub mod till;
 pub use catalog::*;
 pub use manage::*;
 pub use orders::*;
+pub use photos::remove_product_photo;
 pub use scan::{ScanOut, ScannedCodeDto};
 pub use start::*;
 pub use stock::*;

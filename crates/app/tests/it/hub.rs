@@ -9,16 +9,16 @@ use stockroom_server::policy::Role;
 
 use crate::support::Twin;
 
-const PASSWORD: &str = "a long hub password";
+pub(crate) const PASSWORD: &str = "a long hub password";
 
-struct Hub {
-    url: String,
-    db: std::path::PathBuf,
+pub(crate) struct Hub {
+    pub(crate) url: String,
+    pub(crate) db: std::path::PathBuf,
     _dir: tempfile::TempDir,
     _task: tokio::task::JoinHandle<()>,
 }
 
-async fn start_hub() -> Hub {
+pub(crate) async fn start_hub() -> Hub {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("hub.db");
     let store = stockroom_server::open(db.to_str().unwrap()).await.expect("hub store");
@@ -47,7 +47,7 @@ async fn start_hub() -> Hub {
 }
 
 /// Polls `sync_status` until nothing is unsent and a sync happened.
-async fn synced(twin: &Twin) -> Value {
+pub(crate) async fn synced(twin: &Twin) -> Value {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let status = twin.call("sync_status", json!({})).await.ok();

@@ -4,6 +4,7 @@
 
 mod hub;
 mod personas;
+mod photos;
 mod scan;
 mod support;
 mod twin;

@@ -352,6 +352,8 @@ impl RowApplier<'_> {
             price: product.price,
             tax_rate_bp: product.tax_rate_bp,
             active,
+            photo_1024: None,
+            photo_256: None,
         };
         self.snapshot.products.insert(stored.sku.clone(), stored);
         Ok(id)

@@ -44,6 +44,10 @@ pub struct Product {
     /// Tax rate in basis points (2000 = 20 %). Prices exclude tax.
     pub tax_rate_bp: u32,
     pub active: bool,
+    /// The photo's 1024 px version (SHA-256, lower-case hex), if it has one.
+    pub photo_1024: Option<String>,
+    /// The photo's 256 px version (SHA-256, lower-case hex), if it has one.
+    pub photo_256: Option<String>,
 }
 
 /// What a manager enters to add a product.
@@ -146,11 +150,13 @@ pub(crate) struct ProductRow {
     price_minor: i64,
     tax_rate_bp: i64,
     active: bool,
+    photo_1024: Option<String>,
+    photo_256: Option<String>,
 }
 
 /// Columns matching [`ProductRow`], for `SELECT {PRODUCT_COLUMNS} FROM products p`.
 pub(crate) const PRODUCT_COLUMNS: &str =
-    "p.id, p.sku, p.name, p.brand, p.unit, p.category_id, p.currency, p.cost_minor, p.price_minor, p.tax_rate_bp, p.active";
+    "p.id, p.sku, p.name, p.brand, p.unit, p.category_id, p.currency, p.cost_minor, p.price_minor, p.tax_rate_bp, p.active, p.photo_1024, p.photo_256";
 
 impl TryFrom<ProductRow> for Product {
     type Error = CoreError;
@@ -167,6 +173,8 @@ impl TryFrom<ProductRow> for Product {
             price: Money::new(row.price_minor, currency),
             tax_rate_bp: row.tax_rate_bp as u32,
             active: row.active,
+            photo_1024: row.photo_1024,
+            photo_256: row.photo_256,
         })
     }
 }

@@ -2,7 +2,8 @@
 //! [`HubLink`] (HTTP in the app, an in-process hub with a faulty network in
 //! the simulation) and records each answer in the store before the planner
 //! sees it. [`run`] keeps doing so in the background with its own backoff
-//! timer and reports progress on a watch channel for the UI.
+//! timer, moves photo blobs between steps, and reports progress on a watch
+//! channel for the UI.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -12,10 +13,11 @@ use stockroom_protocol::sync::{PullResponse, PushRequest, PushResponse, RawOpEnv
 use stockroom_protocol::PROTOCOL_VERSION;
 
 use super::{
-    next_step, on_failure, on_local_write, on_poke, on_pull_result, on_push_result, on_snapshot, unblock, BlockReason,
-    FailureKind, Refusal, Step, SyncConfig, SyncState,
+    backoff_ms, next_step, on_failure, on_local_write, on_poke, on_pull_result, on_push_result, on_snapshot, unblock,
+    BlockReason, FailureKind, Refusal, Step, SyncConfig, SyncState,
 };
 use crate::error::{CoreError, Result};
+use crate::photos::{on_photo_failure, run_photo_step, BlobLink, PhotoStatus, PhotoStep, PhotoStore, PhotoSyncState};
 use crate::store::Store;
 
 /// Why a request to the hub brought no usable answer.
@@ -150,6 +152,12 @@ pub struct SyncStatus {
     pub blocked: Option<BlockReason>,
     /// Feed pages applied since start.
     pub pages_applied: u64,
+    /// Photo files made here that the hub does not have yet.
+    pub photos_to_upload: u64,
+    /// Photo blobs waiting to come from the hub.
+    pub photos_to_fetch: u64,
+    /// Photo blobs the hub gave wrong (refused).
+    pub photos_refused: u64,
 }
 
 /// Signals into a running engine.
@@ -165,16 +173,21 @@ pub enum Signal {
 
 /// Runs sync until [`Signal::Stop`]: the planner's steps, its backoff
 /// waits, a pull when idle for `config.idle_pull_ms`, and a push as soon as
-/// a local write commits. Progress goes to `status`.
-pub async fn run<L: HubLink>(
+/// a local write commits. With `photos`, photo blobs are uploaded and
+/// fetched ([`run_photo_step`]) whenever the ops are pushed and pulled, each
+/// with its own backoff. Progress goes to `status`.
+pub async fn run<L: HubLink + BlobLink>(
     store: Arc<Store>,
     link: L,
+    photos: Option<Arc<PhotoStore>>,
     config: SyncConfig,
     mut signals: tokio::sync::mpsc::Receiver<Signal>,
     status: tokio::sync::watch::Sender<SyncStatus>,
 ) -> Result<()> {
     let mut state = store.sync_state().await?;
     let mut writes = store.subscribe_writes();
+    let mut photo_wake = photos.as_ref().map(|photos| photos.subscribe());
+    let mut photo_state = PhotoSyncState::default();
     let mut pages_applied = 0u64;
     loop {
         let (next, step) = match run_step(&store, &link, state.clone(), &config).await {
@@ -190,36 +203,81 @@ pub async fn run<L: HubLink>(
             pages_applied += 1;
         }
         state = next;
+        let sync_next = next_step(&state, store.device_clock_ms(), &config);
+        // Photos move once the ops are through, and not while sync is blocked.
+        let mut photo_wait_ms = None;
+        let mut photo_moved = false;
+        if let Some(photos) = photos.as_ref().filter(|_| state.blocked.is_none()) {
+            if !matches!(sync_next, Step::Push { .. } | Step::Pull { .. }) {
+                match run_photo_step(&store, photos, &link, photo_state.clone(), &config).await {
+                    Ok((next_photo, photo_step)) => {
+                        photo_state = next_photo;
+                        match photo_step {
+                            PhotoStep::Upload { .. } | PhotoStep::Fetch { .. } => photo_moved = true,
+                            PhotoStep::Wait { until_ms } => photo_wait_ms = Some(until_ms),
+                            PhotoStep::Idle => {}
+                        }
+                    }
+                    Err(err) => {
+                        tracing::warn!(%err, code = err.code(), "photo transfer failed in the store");
+                        let now_ms = store.device_clock_ms();
+                        photo_state = on_photo_failure(photo_state, now_ms);
+                        photo_wait_ms = Some(now_ms.saturating_add(backoff_ms(photo_state.failures, &config)));
+                    }
+                }
+            }
+        }
         let last_sync_ms = store
             .sync_position()
             .await
             .ok()
             .and_then(|position| position.last_sync_ms);
+        let photo_status = match &photos {
+            Some(photos) => photos.status(&store).await.unwrap_or_default(),
+            None => PhotoStatus::default(),
+        };
         status.send_replace(SyncStatus {
             pending_ops: state.pending_ops(),
             last_sync_ms,
             failures: state.failures,
             blocked: state.blocked.clone(),
             pages_applied,
+            photos_to_upload: photo_status.to_upload,
+            photos_to_fetch: photo_status.to_fetch,
+            photos_refused: photo_status.refused,
         });
-        let (wait, idle) = match next_step(&state, store.device_clock_ms(), &config) {
+        if photo_moved {
+            continue;
+        }
+        let now_ms = store.device_clock_ms();
+        let (wait, idle) = match sync_next {
             Step::Push { .. } | Step::Pull { .. } => continue,
-            Step::Wait { until_ms } => (
-                Some(Duration::from_millis(until_ms.saturating_sub(store.device_clock_ms()))),
-                false,
-            ),
-            Step::Idle => (Some(Duration::from_millis(config.idle_pull_ms)), true),
+            Step::Wait { until_ms } => (Some(until_ms.saturating_sub(now_ms)), false),
+            Step::Idle => (Some(config.idle_pull_ms), true),
             Step::Blocked { .. } => (None, false),
+        };
+        let photo_wait = photo_wait_ms.map(|until_ms| until_ms.saturating_sub(now_ms));
+        let wait = match (wait, photo_wait) {
+            (Some(sync_wait), Some(photo_wait)) => Some(sync_wait.min(photo_wait)),
+            (sync_wait, photo_wait) => sync_wait.or(photo_wait),
         };
         let sleep = async {
             match wait {
-                Some(wait) => tokio::time::sleep(wait).await,
+                Some(wait) => tokio::time::sleep(Duration::from_millis(wait)).await,
+                None => std::future::pending().await,
+            }
+        };
+        let photo_work = async {
+            match photo_wake.as_mut() {
+                Some(wake) => wake.changed().await,
                 None => std::future::pending().await,
             }
         };
         tokio::select! {
             _ = sleep => {
-                if idle {
+                // A timer that ends a photo backoff first is not the idle pull.
+                let idle_over = photo_wait.is_none_or(|photo_wait| Some(photo_wait) >= wait);
+                if idle && idle_over {
                     state = on_poke(state);
                 }
             }
@@ -228,9 +286,17 @@ pub async fn run<L: HubLink>(
                     return Ok(());
                 }
             }
+            woken = photo_work => {
+                if woken.is_err() {
+                    photo_wake = None;
+                }
+            }
             signal = signals.recv() => match signal {
                 Some(Signal::Poke) => state = on_poke(state),
-                Some(Signal::Unblock) => state = unblock(on_poke(state)),
+                Some(Signal::Unblock) => {
+                    state = unblock(on_poke(state));
+                    photo_state = PhotoSyncState::default();
+                }
                 Some(Signal::Stop) | None => return Ok(()),
             },
         }

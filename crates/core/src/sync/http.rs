@@ -1,4 +1,4 @@
-//! The hub over HTTP: enrolment, push and pull with reqwest, answers read
+//! The hub over HTTP: enrolment, push, pull and photo blobs with reqwest, answers read
 //! into protocol types and failures into what the planner understands.
 //! Requests time out, so a dead network is a retry, never a hang.
 
@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::engine::{failure_from_answer, HubLink, LinkError};
 use super::FailureKind;
+use crate::photos::BlobLink;
 
 /// Longest wait for one answer.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -143,5 +144,34 @@ impl HubLink for HttpHub {
             .await
             .map_err(network)?;
         read_answer(answer).await
+    }
+}
+
+impl BlobLink for HttpHub {
+    async fn put_blob(&self, sha256: &str, bytes: Vec<u8>) -> Result<(), LinkError> {
+        let answer = self
+            .client
+            .put(format!("{}/v1/blobs/{sha256}", self.base_url))
+            .bearer_auth(&self.token)
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(bytes)
+            .send()
+            .await
+            .map_err(network)?;
+        answer_body(answer).await.map(|_| ())
+    }
+
+    async fn get_blob(&self, sha256: &str) -> Result<Option<Vec<u8>>, LinkError> {
+        let answer = self
+            .client
+            .get(format!("{}/v1/blobs/{sha256}", self.base_url))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(network)?;
+        if answer.status() == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        Ok(Some(answer_body(answer).await?.1))
     }
 }

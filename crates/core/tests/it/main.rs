@@ -8,6 +8,7 @@ mod catalog;
 mod customers;
 mod import;
 mod orders;
+mod photos;
 mod price_lists;
 mod returns;
 mod sales;

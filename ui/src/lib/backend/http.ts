@@ -67,6 +67,22 @@ export function httpBackend(base = ''): Backend {
       });
       return read<T>(response);
     },
+    async setProductPhoto<T>(productId: string, bytes: Uint8Array): Promise<T> {
+      const response = await fetch(`${base}/api/cmd/set_product_photo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/octet-stream', 'x-product-id': productId },
+        body: bytes as BodyInit,
+      });
+      return read<T>(response);
+    },
+    async productPhoto(productId: string, size: 256 | 1024): Promise<Uint8Array> {
+      const response = await fetch(`${base}/api/cmd/product_photo`, {
+        method: 'POST',
+        headers: { 'x-product-id': productId, 'x-size': String(size) },
+      });
+      if (!response.ok) return read<never>(response);
+      return new Uint8Array(await response.arrayBuffer());
+    },
     on<T>(event: string, handler: (payload: T) => void): Unlisten {
       ensureSource(event);
       const set = handlers.get(event)!;

@@ -43,6 +43,14 @@ export async function firstScreenShown(): Promise<void> {
   await (await backend()).firstScreenShown?.();
 }
 
+export async function setProductPhoto<T>(productId: string, bytes: Uint8Array): Promise<T> {
+  return (await backend()).setProductPhoto<T>(productId, bytes);
+}
+
+export async function productPhoto(productId: string, size: 256 | 1024): Promise<Uint8Array> {
+  return (await backend()).productPhoto(productId, size);
+}
+
 export function on<T>(event: string, handler: (payload: T) => void): () => void {
   let stop: (() => void) | null = null;
   let cancelled = false;

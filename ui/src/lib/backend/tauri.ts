@@ -31,6 +31,23 @@ export function tauriBackend(): Backend {
     async firstScreenShown(): Promise<void> {
       await invoke('ui_ready');
     },
+    async setProductPhoto<T>(productId: string, bytes: Uint8Array): Promise<T> {
+      try {
+        return await invoke<T>('set_product_photo', bytes, { headers: { 'x-product-id': productId } });
+      } catch (err) {
+        throw toBackendError(err);
+      }
+    },
+    async productPhoto(productId: string, size: 256 | 1024): Promise<Uint8Array> {
+      try {
+        const raw = await invoke<ArrayBuffer | number[]>('product_photo', undefined, {
+          headers: { 'x-product-id': productId, 'x-size': String(size) },
+        });
+        return raw instanceof ArrayBuffer ? new Uint8Array(raw) : Uint8Array.from(raw);
+      } catch (err) {
+        throw toBackendError(err);
+      }
+    },
     on<T>(event: string, handler: (payload: T) => void): Unlisten {
       let stop: Unlisten | null = null;
       let cancelled = false;

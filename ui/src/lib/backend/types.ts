@@ -19,6 +19,10 @@ export interface Backend {
   scanFrame<T>(bytes: Uint8Array, width: number, height: number): Promise<T>;
   /** Sends a photo file (JPEG or PNG) as raw bytes to be decoded with every pass. */
   decodeImage<T>(bytes: Uint8Array): Promise<T>;
+  /** Sends an image file (a picked file or a camera capture) as raw bytes to become `productId`'s photo. */
+  setProductPhoto<T>(productId: string, bytes: Uint8Array): Promise<T>;
+  /** The JPEG bytes of a product's photo, 256 or 1024 px; rejects with `photo_not_here` while it is on its way. */
+  productPhoto(productId: string, size: 256 | 1024): Promise<Uint8Array>;
   /** Listens to a named event (`sync-status`, ...). */
   on<T>(event: string, handler: (payload: T) => void): Unlisten;
   /** Tells the shell the first screen is drawn and usable (the start-up benchmark's mark). */

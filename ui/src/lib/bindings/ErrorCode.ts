@@ -3,4 +3,4 @@
 /**
  * Stable error codes; the UI switches on these.
  */
-export type ErrorCode = "invalid_input" | "not_found" | "forbidden" | "not_signed_in" | "session_expired" | "wrong_pin" | "unsent_data" | "conflict" | "wrong_mode" | "hub_unreachable" | "hub_refused" | "keychain_unavailable" | "decode_failed" | "unknown_command" | "internal";
+export type ErrorCode = "invalid_input" | "not_found" | "forbidden" | "not_signed_in" | "session_expired" | "wrong_pin" | "unsent_data" | "conflict" | "wrong_mode" | "hub_unreachable" | "hub_refused" | "keychain_unavailable" | "decode_failed" | "photo_not_here" | "photo_empty" | "photo_not_an_image" | "photo_unsupported_format" | "photo_truncated" | "photo_corrupt" | "photo_too_many_bytes" | "photo_too_many_pixels" | "photo_decoder_panic" | "unknown_command" | "internal";

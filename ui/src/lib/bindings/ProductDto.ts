@@ -12,4 +12,13 @@ unit: string, categoryId: string | null, cost: MoneyDto, price: MoneyDto,
 /**
  * Basis points: 2000 = 20 %.
  */
-taxRateBp: number, active: boolean, };
+taxRateBp: number, active: boolean, 
+/**
+ * The photo's 256 px version (SHA-256), or null when it has no photo;
+ * its bytes come from `product_photo`.
+ */
+photo256: string | null, 
+/**
+ * The photo's 1024 px version (SHA-256).
+ */
+photo1024: string | null, };

@@ -30,4 +30,16 @@ pagesApplied: number,
  * `divergent_outbox`, `stale_epoch`, `signed_out`, `hub_missing_ops`,
  * `snapshot_needed`.
  */
-lastErrorCode: string | null, };
+lastErrorCode: string | null, 
+/**
+ * Photo files made here that the hub does not have yet.
+ */
+photosToUpload: number, 
+/**
+ * Photo blobs waiting to come from the hub.
+ */
+photosToFetch: number, 
+/**
+ * Photo blobs the hub gave wrong (refused, never shown).
+ */
+photosRefused: number, };

@@ -80,6 +80,7 @@ export type Commands = {
   lookup_code: { args: LookupCodeArgs; out: CodeHit };
   create_product: { args: CreateProductArgs; out: ProductDto };
   update_product: { args: UpdateProductArgs; out: ProductDto };
+  remove_product_photo: { args: IdArgs; out: ProductDto };
   archive_product: { args: ArchiveProductArgs; out: null };
   add_barcode: { args: AddBarcodeArgs; out: BarcodeDto };
   list_price_lists: { args: NoArgs; out: Array<PriceListDto> };
@@ -133,6 +134,7 @@ export const COMMAND_NAMES: CommandName[] = [
   "lookup_code",
   "create_product",
   "update_product",
+  "remove_product_photo",
   "archive_product",
   "add_barcode",
   "list_price_lists",
@@ -171,10 +173,12 @@ export const COMMAND_NAMES: CommandName[] = [
   "dismiss_inbox_item",
 ];
 
-/** Commands that take raw bytes, not JSON args (`scanFrame`, `decodeImage`). */
+/** Commands that take raw bytes, not JSON args (`scanFrame`, `decodeImage`, the photo commands). */
 export type BinaryCommands = {
   scan_frame: { out: ScanOut };
   decode_image: { out: ScanOut };
+  set_product_photo: { out: ProductDto };
+  product_photo: { out: ArrayBuffer };
 };
 
 /** Events (Tauri events and the twin's SSE `event:` names) and their payloads. */
