@@ -75,7 +75,7 @@ async fn background_engines_carry_a_product_from_one_device_to_another() {
             ..SyncConfig::default()
         };
         let link = HttpHub::new(&base, &token).unwrap();
-        let engine = tokio::spawn(run(store.clone(), link, config, signals_in, status_out));
+        let engine = tokio::spawn(run(store.clone(), link, None, config, signals_in, status_out));
         // Pokes from the hub's live channel wake the engine at once.
         tokio::spawn({
             let (base, token, signals) = (base.clone(), token.clone(), signals.clone());
