@@ -64,7 +64,8 @@ fn main() -> Result<()> {
 const ANDROID_TARGET: &str = "aarch64-linux-android";
 
 /// Checks the library crates for Android where the target can be added.
-/// The pure-Rust crates need only the target; the crates that build C
+/// The pure-Rust crates (the wire types, barcode decoding) need only the
+/// target; the crates that build C
 /// (SQLite) also need an Android C compiler (`ANDROID_NDK_HOME` or
 /// `CC_aarch64_linux_android`). What cannot run here is skipped, saying so.
 fn android_check(root: &Path) -> Result<()> {
@@ -86,6 +87,8 @@ fn android_check(root: &Path) -> Result<()> {
             ANDROID_TARGET,
             "-p",
             "stockroom-protocol",
+            "-p",
+            "stockroom-scan",
         ],
     )?;
     let has_c_compiler =
