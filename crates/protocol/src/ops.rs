@@ -138,6 +138,19 @@ pub enum Entity {
     Customer,
 }
 
+impl Entity {
+    /// Every class-F entity.
+    pub const ALL: [Entity; 7] = [
+        Entity::Product,
+        Entity::Category,
+        Entity::Barcode,
+        Entity::PriceList,
+        Entity::PriceListEntry,
+        Entity::Location,
+        Entity::Customer,
+    ];
+}
+
 /// New values for some fields of one record, stamped with the op's HLC.
 /// A new record sends every field; an edit sends only what changed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -131,17 +131,6 @@ pub fn entity_scope(entity: Entity) -> Scope {
     }
 }
 
-/// Every class-F entity.
-const ENTITIES: [Entity; 7] = [
-    Entity::Product,
-    Entity::Category,
-    Entity::Barcode,
-    Entity::PriceList,
-    Entity::PriceListEntry,
-    Entity::Location,
-    Entity::Customer,
-];
-
 /// The scopes a device may see, from the role of the user who enrolled it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Grant {
@@ -205,7 +194,7 @@ impl Grant {
 
     /// The class-F entities whose records a device of this grant holds.
     pub fn entities(&self) -> Vec<Entity> {
-        ENTITIES
+        Entity::ALL
             .into_iter()
             .filter(|entity| self.covers(&entity_scope(*entity)))
             .collect()

@@ -2,9 +2,9 @@
 //! (the next blob to upload, the next to fetch), the failures so far and the
 //! time, say which transfer to do now, or how long to wait. Uploads come
 //! first (a photo made here exists nowhere else), then fetches. A dead
-//! network backs off with the sync planner's [`backoff_ms`].
+//! network backs off with the sync planner's [`backoff_until`].
 
-use crate::sync::{backoff_ms, SyncConfig};
+use crate::sync::{backoff_until, SyncConfig};
 
 /// The planner's memory between steps (kept by the engine; a restart
 /// starts with no failures, the queue itself is in the database).
@@ -48,14 +48,8 @@ pub fn next_photo_step(state: &PhotoSyncState, work: &PhotoWork, now_ms: u64, co
     if work.next_upload.is_none() && work.next_fetch.is_none() {
         return PhotoStep::Idle;
     }
-    if state.failures > 0 {
-        let until_ms = state
-            .last_attempt_ms
-            .unwrap_or(0)
-            .saturating_add(backoff_ms(state.failures, config));
-        if now_ms < until_ms {
-            return PhotoStep::Wait { until_ms };
-        }
+    if let Some(until_ms) = backoff_until(state.failures, state.last_attempt_ms, now_ms, config) {
+        return PhotoStep::Wait { until_ms };
     }
     if let Some(sha256) = &work.next_upload {
         return PhotoStep::Upload { sha256: sha256.clone() };
@@ -86,6 +80,7 @@ pub fn on_photo_failure(state: PhotoSyncState, now_ms: u64) -> PhotoSyncState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sync::backoff_ms;
 
     fn config() -> SyncConfig {
         SyncConfig {

@@ -363,15 +363,5 @@ struct HeldField {
 
 /// The entity stored under `name` in `field_stamps` and `field_pending`.
 fn entity_from_name(name: &str) -> Option<Entity> {
-    [
-        Entity::Product,
-        Entity::Category,
-        Entity::Barcode,
-        Entity::PriceList,
-        Entity::PriceListEntry,
-        Entity::Location,
-        Entity::Customer,
-    ]
-    .into_iter()
-    .find(|entity| entity_name(*entity) == name)
+    Entity::ALL.into_iter().find(|entity| entity_name(*entity) == name)
 }

@@ -30,7 +30,8 @@ pub use local::{AppliedPage, SyncNotice, SyncPosition};
 pub use snapshot::LoadedSnapshot;
 
 pub use plan::{
-    backoff_ms, next_step, on_failure, on_local_write, on_poke, on_pull_result, on_push_result, on_snapshot, unblock,
+    backoff_ms, backoff_until, next_step, on_failure, on_local_write, on_poke, on_pull_result, on_push_result,
+    on_snapshot, unblock,
 };
 
 /// Everything the planner knows. The executor stores it (or rebuilds it at

@@ -14,14 +14,8 @@ pub fn next_step(state: &SyncState, now_ms: u64, config: &SyncConfig) -> Step {
     if let Some(reason) = &state.blocked {
         return Step::Blocked { reason: reason.clone() };
     }
-    if state.failures > 0 {
-        let until_ms = state
-            .last_attempt_ms
-            .unwrap_or(0)
-            .saturating_add(backoff_ms(state.failures, config));
-        if now_ms < until_ms {
-            return Step::Wait { until_ms };
-        }
+    if let Some(until_ms) = backoff_until(state.failures, state.last_attempt_ms, now_ms, config) {
+        return Step::Wait { until_ms };
     }
     let last_local_seq = state.last_local_seq();
     if state.acked_through_seq < last_local_seq {
@@ -43,6 +37,18 @@ pub fn next_step(state: &SyncState, now_ms: u64, config: &SyncConfig) -> Step {
 /// a jitter fixed per device (from `config.jitter_seed`), so a fleet cut off
 /// at once does not retry in step. Never decreases as `failures` grows, never
 /// exceeds `config.backoff_cap_ms`.
+/// When a wait after `failures` failed attempts (the last at
+/// `last_attempt_ms`) ends, if it has not ended by `now_ms`.
+pub fn backoff_until(failures: u32, last_attempt_ms: Option<u64>, now_ms: u64, config: &SyncConfig) -> Option<u64> {
+    if failures == 0 {
+        return None;
+    }
+    let until_ms = last_attempt_ms
+        .unwrap_or(0)
+        .saturating_add(backoff_ms(failures, config));
+    (now_ms < until_ms).then_some(until_ms)
+}
+
 pub fn backoff_ms(failures: u32, config: &SyncConfig) -> u64 {
     if failures == 0 {
         return 0;
