@@ -63,6 +63,10 @@ pub struct EnrolResponse {
     pub user_id: Uuid,
     pub role: String,
     pub hub_time_ms: u64,
+    /// The location the device is assigned to (by the enrolment code, or
+    /// kept from an earlier enrolment of the device), if any.
+    #[serde(default)]
+    pub location_id: Option<Uuid>,
 }
 
 /// `POST /v1/enrol/codes`: a manager or owner makes a one-time enrolment
@@ -74,6 +78,10 @@ pub struct EnrolCodeRequest {
     /// given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl_secs: Option<u32>,
+    /// The location the enrolled device is to be assigned to (a till's
+    /// shop, a salesperson's van): it receives that location's stock only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location_id: Option<Uuid>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,6 +92,14 @@ pub struct EnrolCodeResponse {
     pub username: String,
     /// Hub time (Unix milliseconds) after which the code is refused.
     pub expires_ms: u64,
+}
+
+/// `PUT /v1/device/location`: the calling device's location assignment
+/// (`None`: none). Its next pull is answered `scopes_changed`, and it takes
+/// a snapshot of its new scopes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceLocationRequest {
+    pub location_id: Option<Uuid>,
 }
 
 /// `POST /v1/sync/push`: ops from the device's outbox, from `acked + 1` on.

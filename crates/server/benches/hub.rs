@@ -337,6 +337,7 @@ fn wire_bytes() -> Result<()> {
             epoch: 1,
             enrolled_by: Uuid::nil(),
             enrolled_by_role: Role::Owner,
+            location_id: None,
         },
     };
     println!("## bytes per op on the wire (a push body of {OPS_PER_PUSH} ops / {OPS_PER_PUSH})");

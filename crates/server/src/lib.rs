@@ -11,7 +11,8 @@
 //! | route | auth | what |
 //! |---|---|---|
 //! | `POST /v1/enrol` | none | username + password, or `enrolment_code` → device id, epoch, token |
-//! | `POST /v1/enrol/codes` | owner/manager device | one-time code for a user of the tenant ([`http`]) |
+//! | `POST /v1/enrol/codes` | owner/manager device | one-time code for a user of the tenant, perhaps with a location ([`http`]) |
+//! | `PUT /v1/device/location` | device | the device's location assignment ([`scopes`]) |
 //! | `POST /v1/sync/push` | device | a batch of outbox ops, one transaction |
 //! | `GET /v1/sync/pull` | device | the feed after a cursor |
 //! | `GET /v1/sync/live` | device | WebSocket of `LivePoke`s ([`live`]) |
@@ -36,6 +37,7 @@ pub mod scopes;
 pub mod snapshot;
 pub mod state;
 pub mod store;
+pub mod throttle;
 
 pub use error::HubError;
 pub use http::{router, run, AppError};

@@ -8,9 +8,10 @@
 //! `orders:<salesperson>` (an order and the hub's answer to it) and
 //! `stock:<location>` (stock movements, sales and returns at a location; a
 //! transfer's first leg is at both ends). A device sees the scopes its
-//! enrolling user's role grants. There is no location assignment in the
-//! data model yet, so stock scopes are granted by role (all or none); the
-//! feed already holds them per location, for when there is.
+//! enrolling user's role grants ([`Grant::for_user`]), narrowed or given
+//! by its location assignment ([`Grant::for_device`]): a till assigned to
+//! one shop receives that shop's stock only, and a salesperson's device
+//! assigned to their van receives the van's stock.
 
 use std::collections::BTreeMap;
 
@@ -131,7 +132,17 @@ pub fn entity_scope(entity: Entity) -> Scope {
     }
 }
 
-/// The scopes a device may see, from the role of the user who enrolled it.
+/// Which locations' stock a device sees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StockGrant {
+    None,
+    All,
+    /// The one location the device is assigned to.
+    One(Uuid),
+}
+
+/// The scopes a device may see, from the role of the user who enrolled it
+/// and the device's location assignment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Grant {
     pub customers: bool,
@@ -139,8 +150,7 @@ pub struct Grant {
     pub all_orders: bool,
     /// One salesperson's own orders.
     pub own_orders: Option<Uuid>,
-    /// Every location's stock.
-    pub all_stock: bool,
+    pub stock: StockGrant,
 }
 
 impl Grant {
@@ -154,13 +164,13 @@ impl Grant {
             customers: false,
             all_orders: false,
             own_orders: None,
-            all_stock: false,
+            stock: StockGrant::None,
         };
         match role {
             Role::Owner | Role::Manager => Grant {
                 customers: true,
                 all_orders: true,
-                all_stock: true,
+                stock: StockGrant::All,
                 ..none
             },
             Role::Salesperson => Grant {
@@ -171,14 +181,30 @@ impl Grant {
             Role::Warehouse => Grant {
                 customers: true,
                 all_orders: true,
-                all_stock: true,
+                stock: StockGrant::All,
                 ..none
             },
             Role::Cashier => Grant {
                 customers: true,
-                all_stock: true,
+                stock: StockGrant::All,
                 ..none
             },
+        }
+    }
+
+    /// The grant of a device enrolled by `user_id` (of `role`) and assigned
+    /// to `location`, if it is: the role's grant with the stock of that one
+    /// location in place of the role's (all or none). An assignment narrows
+    /// a till to its shop; for a salesperson, whose role sees no stock, a
+    /// manager's assignment gives their van's.
+    pub fn for_device(role: Role, user_id: Uuid, location: Option<Uuid>) -> Grant {
+        let grant = Grant::for_user(role, user_id);
+        match location {
+            Some(location_id) => Grant {
+                stock: StockGrant::One(location_id),
+                ..grant
+            },
+            None => grant,
         }
     }
 
@@ -188,7 +214,11 @@ impl Grant {
             Scope::Shared => true,
             Scope::Customers => self.customers,
             Scope::Orders(user_id) => self.all_orders || self.own_orders == Some(*user_id),
-            Scope::Stock(_) => self.all_stock,
+            Scope::Stock(location_id) => match self.stock {
+                StockGrant::None => false,
+                StockGrant::All => true,
+                StockGrant::One(assigned) => assigned == *location_id,
+            },
         }
     }
 
@@ -217,8 +247,10 @@ impl Grant {
             (false, Some(user_id)) => parts.push(format!("orders:{user_id}")),
             (false, None) => {}
         }
-        if self.all_stock {
-            parts.push("stock:*".into());
+        match self.stock {
+            StockGrant::None => {}
+            StockGrant::All => parts.push("stock:*".into()),
+            StockGrant::One(location_id) => parts.push(format!("stock:{location_id}")),
         }
         parts.join(",")
     }
@@ -485,6 +517,34 @@ mod tests {
             }
         }
         assert!(!Grant::for_user(Role::Owner, SELLER).covers_key("stock:not-a-uuid"));
+    }
+
+    #[test]
+    fn an_assignment_gives_the_stock_of_one_location() {
+        use Scope::*;
+        for role in [
+            Role::Owner,
+            Role::Manager,
+            Role::Warehouse,
+            Role::Cashier,
+            Role::Salesperson,
+        ] {
+            let unassigned = Grant::for_user(role, SELLER);
+            assert_eq!(Grant::for_device(role, SELLER, None), unassigned);
+            let assigned = Grant::for_device(role, SELLER, Some(LOCATION_A));
+            assert!(assigned.covers(&Stock(LOCATION_A)), "{role:?}");
+            assert!(!assigned.covers(&Stock(LOCATION_B)), "{role:?}");
+            // Everything else is the role's.
+            for scope in [Shared, Customers, Orders(SELLER), Orders(OTHER_SELLER)] {
+                assert_eq!(assigned.covers(&scope), unassigned.covers(&scope), "{role:?} {scope:?}");
+            }
+            assert_eq!(
+                assigned.key(),
+                unassigned.key().replace(",stock:*", "") + &format!(",stock:{LOCATION_A}")
+            );
+            assert_ne!(assigned.tag(), unassigned.tag());
+            assert_ne!(assigned.tag(), Grant::for_device(role, SELLER, Some(LOCATION_B)).tag());
+        }
     }
 
     #[test]

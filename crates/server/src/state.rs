@@ -9,6 +9,7 @@ use crate::live::LiveFeed;
 use crate::metrics::Metrics;
 use crate::snapshot::SnapshotCache;
 use crate::store::HubStore;
+use crate::throttle::EnrolThrottle;
 
 /// Wall-clock time in Unix milliseconds.
 pub trait Clock: Send + Sync + 'static {
@@ -98,6 +99,8 @@ pub struct AppState {
     /// Feed heads for the live sockets of this instance.
     pub live: LiveFeed,
     pub metrics: Arc<Metrics>,
+    /// Failed enrolments per username and client address.
+    pub enrol_throttle: Arc<EnrolThrottle>,
 }
 
 impl AppState {
@@ -111,6 +114,7 @@ impl AppState {
             snapshots: Arc::default(),
             live: LiveFeed::new(),
             metrics: Arc::new(Metrics::new()),
+            enrol_throttle: Arc::default(),
         }
     }
 }

@@ -5,7 +5,8 @@
 //!
 //! A code is 10 characters of an alphabet without look-alikes (no 0/O,
 //! 1/I): 50 random bits, typed in a minute, useless after 15 minutes or one
-//! enrolment. Only an owner may make a code for an owner.
+//! enrolment. Only an owner may make a code for an owner. A code may assign
+//! the device it enrols to a location (a till's shop, a salesperson's van).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -35,6 +36,8 @@ pub(super) struct EnrollingUser {
     pub id: Uuid,
     pub tenant_id: Uuid,
     pub role: Role,
+    /// The location an enrolment code assigns the device to.
+    pub location_id: Option<Uuid>,
 }
 
 /// `POST /v1/enrol/codes`.
@@ -81,6 +84,7 @@ pub async fn create_code(
             created_device: auth.device_id,
             created_ms: now_ms,
             expires_ms,
+            location_id: request.location_id,
         })
         .await?;
     tracing::info!(user_id = %user.id, created_by = %auth.enrolled_by, expires_ms, "enrolment code made");
@@ -117,10 +121,12 @@ pub(super) async fn take(
             tenant_id,
             user_id,
             role,
+            location_id,
         } => Ok(EnrollingUser {
             id: user_id,
             tenant_id,
             role,
+            location_id,
         }),
         TakenCode::Unknown => Err(AppError::EnrolCodeUnknown),
         TakenCode::Used => Err(AppError::EnrolCodeUsed),

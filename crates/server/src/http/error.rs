@@ -84,6 +84,8 @@ pub enum AppError {
     EnrolCodeUsed,
     #[error("the enrolment code expired: ask for a new one")]
     EnrolCodeExpired,
+    #[error("too many failed enrolments: try again in {retry_after_secs} s")]
+    TooManyAttempts { retry_after_secs: u64 },
     #[error("no such route")]
     NotFound,
     #[error("method not allowed on this route")]
@@ -125,6 +127,7 @@ impl AppError {
             | AppError::StaleEpoch { .. }
             | AppError::DivergentOutbox { .. } => StatusCode::CONFLICT,
             AppError::AppTooOld { .. } => StatusCode::UPGRADE_REQUIRED,
+            AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -164,6 +167,7 @@ impl AppError {
             AppError::EnrolCodeUnknown => "enrolment_code_unknown",
             AppError::EnrolCodeUsed => "enrolment_code_used",
             AppError::EnrolCodeExpired => "enrolment_code_expired",
+            AppError::TooManyAttempts { .. } => "too_many_attempts",
             AppError::NotFound => "not_found",
             AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Unavailable(_) => "unavailable",
@@ -240,6 +244,12 @@ impl IntoResponse for AppError {
             code: self.code().to_string(),
             message,
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let AppError::TooManyAttempts { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
+        }
+        response
     }
 }

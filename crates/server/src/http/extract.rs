@@ -1,5 +1,6 @@
 //! Request extractors whose failures are `AppError`s: JSON bodies, query
-//! strings, and the device behind a bearer session token.
+//! strings, the device behind a bearer session token, and the client's
+//! address.
 
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
@@ -49,5 +50,21 @@ impl FromRequestParts<AppState> for AuthDevice {
             Ok(None) => Err(AppError::Unauthenticated),
             Err(error) => Err(AppError::Internal(error)),
         }
+    }
+}
+
+/// The client's IP address, when the hub was served with it ([`super::run`]
+/// does; a router driven in-process has none).
+pub struct ClientAddress(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, AppError> {
+        let address = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip());
+        Ok(ClientAddress(address))
     }
 }

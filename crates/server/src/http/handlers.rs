@@ -6,20 +6,22 @@ use axum::http::HeaderMap;
 use serde::Deserialize;
 use stockroom_protocol::snapshot::chain_hex;
 use stockroom_protocol::sync::{
-    EnrolRequest, EnrolResponse, OpOutcome, PullResponse, PushRequest, PushResponse, RawOpEnvelope,
-    MIN_PROTOCOL_VERSION, MIN_SCHEMA_VERSION, PROTOCOL_VERSION_HEADER,
+    DeviceLocationRequest, EnrolRequest, EnrolResponse, OpOutcome, PullResponse, PushRequest, PushResponse,
+    RawOpEnvelope, MIN_PROTOCOL_VERSION, MIN_SCHEMA_VERSION, PROTOCOL_VERSION_HEADER,
 };
 use stockroom_protocol::PROTOCOL_VERSION;
 use uuid::Uuid;
 
 use super::enrol_codes::{self, EnrollingUser};
 use super::error::AppError;
-use super::extract::{AppJson, AppQuery, AuthDevice};
+use super::extract::{AppJson, AppQuery, AuthDevice, ClientAddress};
 use crate::accounts;
 use crate::cursor;
 use crate::live;
+use crate::scopes::{Grant, StockGrant};
 use crate::state::AppState;
 use crate::store::{Enrolment, PushRules};
+use crate::throttle::enrol_keys;
 
 /// Longest device name accepted at enrolment.
 const MAX_DEVICE_NAME_CHARS: usize = 100;
@@ -79,9 +81,11 @@ pub(super) fn check_version_header(headers: &HeaderMap) -> Result<(), AppError> 
 }
 
 /// `POST /v1/enrol`: a user signs a device in; the device gets its id, a new
-/// epoch and a session token.
+/// epoch and a session token. Wrong passwords and unknown codes count
+/// against the username and the client's address ([`crate::throttle`]).
 pub async fn enrol(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     AppJson(request): AppJson<EnrolRequest>,
 ) -> Result<AppJson<EnrolResponse>, AppError> {
     check_versions(request.protocol_version, None)?;
@@ -94,16 +98,37 @@ pub async fn enrol(
         }
     }
     let device_id = request.device_id.unwrap_or_else(Uuid::now_v7);
+    let throttle_keys = enrol_keys(&request.username, address);
+    state
+        .enrol_throttle
+        .check(&throttle_keys, state.clock.now_ms())
+        .map_err(|retry_after_secs| AppError::TooManyAttempts { retry_after_secs })?;
     let user = match &request.enrolment_code {
-        Some(code) => enrol_codes::take(&state, code, &request.username, device_id).await?,
+        Some(code) => enrol_codes::take(&state, code, &request.username, device_id).await,
         None => accounts::sign_in(&*state.store, &request.username, &request.password)
-            .await?
-            .map(|user| EnrollingUser {
-                id: user.id,
-                tenant_id: user.tenant_id,
-                role: user.role,
-            })
-            .ok_or(AppError::BadCredentials)?,
+            .await
+            .map_err(AppError::from)
+            .and_then(|user| {
+                user.map(|user| EnrollingUser {
+                    id: user.id,
+                    tenant_id: user.tenant_id,
+                    role: user.role,
+                    location_id: None,
+                })
+                .ok_or(AppError::BadCredentials)
+            }),
+    };
+    let user = match user {
+        Ok(user) => {
+            state.enrol_throttle.succeeded(&throttle_keys);
+            user
+        }
+        Err(error) => {
+            if matches!(error, AppError::BadCredentials | AppError::EnrolCodeUnknown) {
+                state.enrol_throttle.failed(&throttle_keys, state.clock.now_ms());
+            }
+            return Err(error);
+        }
     };
     let (session_token, token_hash) = accounts::new_session_token();
     let enrolment = Enrolment {
@@ -115,7 +140,19 @@ pub async fn enrol(
         now_ms: state.clock.now_ms(),
     };
     let epoch = state.store.enrol_device(&enrolment).await?;
-    tracing::info!(%device_id, epoch, user_id = %user.id, tenant_id = %user.tenant_id, "device enrolled");
+    if user.location_id.is_some() {
+        state
+            .store
+            .set_device_location(user.tenant_id, device_id, user.location_id)
+            .await?;
+    }
+    // A re-enrolled device keeps its assignment unless a code gave another.
+    let location_id = state
+        .store
+        .authenticate(token_hash)
+        .await?
+        .and_then(|auth| auth.location_id);
+    tracing::info!(%device_id, epoch, user_id = %user.id, tenant_id = %user.tenant_id, ?location_id, "device enrolled");
     Ok(AppJson(EnrolResponse {
         tenant_id: user.tenant_id,
         device_id,
@@ -124,7 +161,29 @@ pub async fn enrol(
         user_id: user.id,
         role: user.role.as_str().to_string(),
         hub_time_ms: state.clock.now_ms(),
+        location_id,
     }))
+}
+
+/// `PUT /v1/device/location`: the calling device assigns itself to a
+/// location, or to none. Only a device whose user's role sees every
+/// location's stock may: for it an assignment only narrows what it
+/// receives. A salesperson's van comes from a manager's enrolment code.
+pub async fn set_device_location(
+    State(state): State<AppState>,
+    AuthDevice(auth): AuthDevice,
+    AppJson(request): AppJson<DeviceLocationRequest>,
+) -> Result<axum::http::StatusCode, AppError> {
+    let role_grant = Grant::for_user(auth.enrolled_by_role, auth.enrolled_by);
+    if role_grant.stock != StockGrant::All {
+        return Err(AppError::RoleNotAllowed);
+    }
+    state
+        .store
+        .set_device_location(auth.tenant_id, auth.device_id, request.location_id)
+        .await?;
+    tracing::info!(device_id = %auth.device_id, location_id = ?request.location_id, "device assigned");
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
 /// `POST /v1/sync/push`: records a batch of the device's ops in one

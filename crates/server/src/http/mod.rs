@@ -7,7 +7,7 @@ use std::future::Future;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{middleware, Json, Router};
 use stockroom_protocol::sync::ApiError;
 use tokio::net::TcpListener;
@@ -41,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/sync/live", get(live::live))
         .route("/v1/blobs/{sha256}", get(blobs::get_blob).put(blobs::put_blob))
         .route("/v1/enrol/codes", post(enrol_codes::create_code))
+        .route("/v1/device/location", put(handlers::set_device_location))
         .route("/v1/openapi.json", get(observe::openapi_document))
         .route("/metrics", get(observe::metrics))
         .fallback(|| async { AppError::NotFound })
@@ -65,9 +66,8 @@ pub async fn run(
     // On PostgreSQL, pokes from every instance's pushes reach this one's
     // live sockets through the store's LISTEN task.
     let relay = crate::live::spawn_relay(state.store.clone(), state.live.clone());
-    let served = axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let service = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let served = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
     if let Some(relay) = relay {
         relay.abort();
     }

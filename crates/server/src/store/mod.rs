@@ -109,6 +109,10 @@ pub trait HubStore: Send + Sync + 'static {
     /// one caller ever gets `Taken` for a code. A given `username` must name
     /// the code's user (else `Unknown`, and the code stays usable).
     fn take_enrol_code<'a>(&'a self, take: &'a TakeEnrolCode) -> StoreFuture<'a, TakenCode>;
+
+    /// Assigns a device of `tenant_id` to a location (`None`: to none).
+    /// Its grant changes with it: its next pull asks for a new snapshot.
+    fn set_device_location(&self, tenant_id: Uuid, device_id: Uuid, location_id: Option<Uuid>) -> StoreFuture<'_, ()>;
 }
 
 /// News from the database about feed heads (see `crate::live`).
@@ -140,6 +144,8 @@ pub struct NewEnrolCode {
     pub created_device: Uuid,
     pub created_ms: u64,
     pub expires_ms: u64,
+    /// The location the enrolled device is assigned to.
+    pub location_id: Option<Uuid>,
 }
 
 /// An enrolment asking to use a code.
@@ -160,6 +166,8 @@ pub enum TakenCode {
         tenant_id: Uuid,
         user_id: Uuid,
         role: Role,
+        /// The code's location assignment for the device.
+        location_id: Option<Uuid>,
     },
     /// No such code (or not the given username's).
     Unknown,
@@ -230,12 +238,15 @@ pub struct DeviceAuth {
     pub enrolled_by: Uuid,
     /// The enrolling user's role now (read at every request).
     pub enrolled_by_role: Role,
+    /// The location the device is assigned to, if any.
+    pub location_id: Option<Uuid>,
 }
 
 impl DeviceAuth {
-    /// The feed scopes the device sees: those of its enrolling user's role.
+    /// The feed scopes the device sees: those of its enrolling user's role,
+    /// with its location assignment's stock ([`Grant::for_device`]).
     pub fn grant(&self) -> Grant {
-        Grant::for_user(self.enrolled_by_role, self.enrolled_by)
+        Grant::for_device(self.enrolled_by_role, self.enrolled_by, self.location_id)
     }
 }
 

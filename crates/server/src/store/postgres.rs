@@ -199,8 +199,8 @@ impl HubStore for PostgresStore {
 
     fn authenticate(&self, token_hash: [u8; 32]) -> StoreFuture<'_, Option<DeviceAuth>> {
         Box::pin(async move {
-            let row: Option<(Uuid, Uuid, i32, Uuid, String)> = sqlx::query_as(
-                "SELECT d.tenant_id, d.id, d.epoch, u.id, u.role
+            let row: Option<(Uuid, Uuid, i32, Uuid, String, Option<Uuid>)> = sqlx::query_as(
+                "SELECT d.tenant_id, d.id, d.epoch, u.id, u.role, d.location_id
                  FROM device_epochs e
                  JOIN devices d ON d.id = e.device_id AND d.epoch = e.epoch
                  JOIN users u ON u.id = e.enrolled_by
@@ -209,13 +209,14 @@ impl HubStore for PostgresStore {
             .bind(&token_hash[..])
             .fetch_optional(&self.pool)
             .await?;
-            row.map(|(tenant_id, device_id, epoch, enrolled_by, role)| {
+            row.map(|(tenant_id, device_id, epoch, enrolled_by, role, location_id)| {
                 Ok(DeviceAuth {
                     tenant_id,
                     device_id,
                     epoch: epoch as u32,
                     enrolled_by,
                     enrolled_by_role: role_of(&role)?,
+                    location_id,
                 })
             })
             .transpose()
@@ -276,6 +277,18 @@ impl HubStore for PostgresStore {
 
     fn take_enrol_code<'a>(&'a self, take: &'a super::TakeEnrolCode) -> StoreFuture<'a, super::TakenCode> {
         Box::pin(self.take_enrol_code_inner(take))
+    }
+
+    fn set_device_location(&self, tenant_id: Uuid, device_id: Uuid, location_id: Option<Uuid>) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            sqlx::query("UPDATE devices SET location_id = $3 WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant_id)
+                .bind(device_id)
+                .bind(location_id)
+                .execute(&self.pool)
+                .await?;
+            Ok(())
+        })
     }
 }
 

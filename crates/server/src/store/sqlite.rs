@@ -221,8 +221,8 @@ impl HubStore for SqliteStore {
 
     fn authenticate(&self, token_hash: [u8; 32]) -> StoreFuture<'_, Option<DeviceAuth>> {
         Box::pin(async move {
-            let row: Option<(String, String, i64, String, String)> = sqlx::query_as(
-                "SELECT d.tenant_id, d.id, d.epoch, u.id, u.role
+            let row: Option<(String, String, i64, String, String, Option<String>)> = sqlx::query_as(
+                "SELECT d.tenant_id, d.id, d.epoch, u.id, u.role, d.location_id
                  FROM device_epochs e
                  JOIN devices d ON d.id = e.device_id AND d.epoch = e.epoch
                  JOIN users u ON u.id = e.enrolled_by
@@ -231,13 +231,14 @@ impl HubStore for SqliteStore {
             .bind(&token_hash[..])
             .fetch_optional(&self.reader)
             .await?;
-            row.map(|(tenant_id, device_id, epoch, enrolled_by, role)| {
+            row.map(|(tenant_id, device_id, epoch, enrolled_by, role, location_id)| {
                 Ok(DeviceAuth {
                     tenant_id: parse_uuid(&tenant_id)?,
                     device_id: parse_uuid(&device_id)?,
                     epoch: epoch as u32,
                     enrolled_by: parse_uuid(&enrolled_by)?,
                     enrolled_by_role: role_of(&role)?,
+                    location_id: location_id.as_deref().map(parse_uuid).transpose()?,
                 })
             })
             .transpose()
@@ -300,6 +301,18 @@ impl HubStore for SqliteStore {
 
     fn take_enrol_code<'a>(&'a self, take: &'a super::TakeEnrolCode) -> StoreFuture<'a, super::TakenCode> {
         Box::pin(self.take_enrol_code_inner(take))
+    }
+
+    fn set_device_location(&self, tenant_id: Uuid, device_id: Uuid, location_id: Option<Uuid>) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            sqlx::query("UPDATE devices SET location_id = $3 WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant_id.to_string())
+                .bind(device_id.to_string())
+                .bind(location_id.map(|id| id.to_string()))
+                .execute(&self.writer)
+                .await?;
+            Ok(())
+        })
     }
 }
 

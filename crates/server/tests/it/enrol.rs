@@ -13,6 +13,7 @@ on_both_backends!(
     re_enrolment_takes_the_next_epoch_and_retires_the_old_token,
     wrong_passwords_unknown_users_and_bad_tokens_are_401,
     a_device_of_another_tenant_cannot_be_enrolled,
+    password_guessing_locks_the_username_for_a_while,
 );
 
 async fn enrolment_gives_a_token_that_authenticates(hub: TestHub) {
@@ -89,4 +90,28 @@ async fn a_device_of_another_tenant_cannot_be_enrolled(hub: TestHub) {
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(answer["code"], "wrong_tenant");
     hub.pull(&device, "", 10).await;
+}
+
+async fn password_guessing_locks_the_username_for_a_while(hub: TestHub) {
+    use stockroom_server::throttle::{MAX_FAILURES, WINDOW_MS};
+    hub.add_user("Corner Shop", "olive", Role::Owner).await;
+    hub.add_user("Corner Shop", "sami", Role::Salesperson).await;
+    let attempt = |username: &str, password: &str| json!({"protocol_version": PROTOCOL_VERSION, "username": username, "password": password});
+    for _ in 0..MAX_FAILURES {
+        let (status, _) = hub
+            .call(Method::POST, "/v1/enrol", None, Some(attempt("olive", "guess")))
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    // Now even the right password waits, whatever the name's case.
+    let (status, answer) = hub
+        .call(Method::POST, "/v1/enrol", None, Some(attempt("OLIVE", PASSWORD)))
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(answer["code"], "too_many_attempts");
+    // Another user of the shop is not held up.
+    hub.enrol("sami").await;
+    hub.clock.advance(WINDOW_MS);
+    let device = hub.enrol("olive").await;
+    assert_eq!(device.epoch, 1);
 }

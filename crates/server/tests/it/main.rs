@@ -4,6 +4,7 @@
 
 mod support;
 
+mod assign;
 mod blobs;
 mod codes;
 mod enrol;

@@ -27,8 +27,8 @@ on_both_backends!(
 );
 
 const SHOP: &str = "Corner Shop";
-const LOCATION_A: Uuid = Uuid::from_u128(0xa);
-const LOCATION_B: Uuid = Uuid::from_u128(0xb);
+pub(crate) const LOCATION_A: Uuid = Uuid::from_u128(0xa);
+pub(crate) const LOCATION_B: Uuid = Uuid::from_u128(0xb);
 
 fn received(location: Uuid) -> Op {
     Op::StockMoved(StockMoved {
@@ -85,7 +85,7 @@ fn envelopes(device: &TestDevice, first_seq: u64, ops: Vec<Op>) -> Vec<OpEnvelop
         .collect()
 }
 
-fn op_types(feed: &[(u64, OpEnvelope)]) -> Vec<&'static str> {
+pub(crate) fn op_types(feed: &[(u64, OpEnvelope)]) -> Vec<&'static str> {
     feed.iter().map(|(_, op)| op.op.kind().as_str()).collect()
 }
 
@@ -124,15 +124,15 @@ async fn check_chains(hub: &TestHub, device: &TestDevice, limit: u32) -> Vec<Str
 /// A shop with an owner, two salespeople, a warehouse and a cashier, each
 /// with a device; the owner's device wrote a product, stock at two
 /// locations, and a payment; each salesperson an order.
-struct Shop {
-    owner: TestDevice,
-    sami: TestDevice,
-    sara: TestDevice,
-    warehouse: TestDevice,
-    cashier: TestDevice,
+pub(crate) struct Shop {
+    pub owner: TestDevice,
+    pub sami: TestDevice,
+    pub sara: TestDevice,
+    pub warehouse: TestDevice,
+    pub cashier: TestDevice,
 }
 
-async fn shop(hub: &TestHub) -> Shop {
+pub(crate) async fn shop(hub: &TestHub) -> Shop {
     hub.add_user(SHOP, "olive", Role::Owner).await;
     hub.add_user(SHOP, "sami", Role::Salesperson).await;
     hub.add_user(SHOP, "sara", Role::Salesperson).await;

@@ -9,16 +9,32 @@ use tokio::sync::oneshot;
 
 use crate::support::{on_both_backends, payment, TestDevice, TestHub, PASSWORD};
 
-on_both_backends!(a_device_enrols_pushes_and_pulls_over_tcp);
+on_both_backends!(
+    a_device_enrols_pushes_and_pulls_over_tcp,
+    guessing_codes_from_one_address_is_held_up
+);
 
-async fn a_device_enrols_pushes_and_pulls_over_tcp(hub: TestHub) {
-    hub.add_user("Corner Shop", "sam", Role::Salesperson).await;
+/// The hub served on a port-0 listener: its address, the shutdown signal
+/// and the serving task.
+async fn serve(
+    hub: &TestHub,
+) -> (
+    String,
+    oneshot::Sender<()>,
+    tokio::task::JoinHandle<Result<(), stockroom_server::HubError>>,
+) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(stockroom_server::run(listener, hub.state.clone(), async {
         stopped.await.ok();
     }));
+    (base, stop, server)
+}
+
+async fn a_device_enrols_pushes_and_pulls_over_tcp(hub: TestHub) {
+    hub.add_user("Corner Shop", "sam", Role::Salesperson).await;
+    let (base, stop, server) = serve(&hub).await;
     let client = reqwest::Client::new();
 
     let enrolled: EnrolResponse = client
@@ -106,4 +122,31 @@ async fn a_device_enrols_pushes_and_pulls_over_tcp(hub: TestHub) {
         client.get(format!("{base}/healthz")).send().await.is_err(),
         "no longer listening"
     );
+}
+
+/// Served for real, the hub knows the client's address: wrong codes from it
+/// lock it out (codes name no user to count against).
+async fn guessing_codes_from_one_address_is_held_up(hub: TestHub) {
+    use stockroom_server::throttle::MAX_FAILURES;
+    hub.add_user("Corner Shop", "sam", Role::Salesperson).await;
+    let (base, stop, server) = serve(&hub).await;
+    let client = reqwest::Client::new();
+    let enrol = |code: &str| {
+        client
+            .post(format!("{base}/v1/enrol"))
+            .json(&serde_json::json!({"protocol_version": PROTOCOL_VERSION, "enrolment_code": code}))
+            .send()
+    };
+    for guess in 0..MAX_FAILURES {
+        let answer = enrol(&format!("ABCDEFGH{:02}", guess + 22)).await.unwrap();
+        assert_eq!(answer.status(), reqwest::StatusCode::UNAUTHORIZED);
+    }
+    let answer = enrol("ABCDEFGHZZ").await.unwrap();
+    assert_eq!(answer.status(), reqwest::StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = answer.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(wait > 0 && wait <= 15 * 60, "{wait}");
+    let error: stockroom_protocol::sync::ApiError = answer.json().await.unwrap();
+    assert_eq!(error.code, "too_many_attempts");
+    stop.send(()).unwrap();
+    server.await.unwrap().expect("the hub shuts down cleanly");
 }

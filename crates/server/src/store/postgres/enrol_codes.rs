@@ -18,13 +18,15 @@ struct CodeRow {
     username: String,
     role: String,
     active: bool,
+    location_id: Option<Uuid>,
 }
 
 impl PostgresStore {
     pub(super) async fn create_enrol_code_inner(&self, code: &NewEnrolCode) -> Result<(), HubError> {
         sqlx::query(
-            "INSERT INTO enrol_codes (code_hash, tenant_id, user_id, created_by, created_device, created_ms, expires_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO enrol_codes
+                 (code_hash, tenant_id, user_id, created_by, created_device, created_ms, expires_ms, location_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&code.code_hash[..])
         .bind(code.tenant_id)
@@ -33,6 +35,7 @@ impl PostgresStore {
         .bind(code.created_device)
         .bind(to_i64(code.created_ms, "time")?)
         .bind(to_i64(code.expires_ms, "time")?)
+        .bind(code.location_id)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -41,7 +44,7 @@ impl PostgresStore {
     pub(super) async fn take_enrol_code_inner(&self, take: &TakeEnrolCode) -> Result<TakenCode, HubError> {
         let mut tx = self.pool.begin().await?;
         let row: Option<CodeRow> = sqlx::query_as(
-            "SELECT c.tenant_id, c.user_id, c.expires_ms, c.used_ms, u.username, u.role, u.active
+            "SELECT c.tenant_id, c.user_id, c.expires_ms, c.used_ms, u.username, u.role, u.active, c.location_id
              FROM enrol_codes c JOIN users u ON u.id = c.user_id
              WHERE c.code_hash = $1
              FOR UPDATE OF c",
@@ -57,6 +60,7 @@ impl PostgresStore {
             username,
             role,
             active,
+            location_id,
         }) = row
         else {
             return Ok(TakenCode::Unknown);
@@ -85,6 +89,7 @@ impl PostgresStore {
                 tenant_id,
                 user_id,
                 role: role_of(&role)?,
+                location_id,
             }
         };
         tx.commit().await?;

@@ -17,13 +17,15 @@ struct CodeRow {
     username: String,
     role: String,
     active: bool,
+    location_id: Option<String>,
 }
 
 impl SqliteStore {
     pub(super) async fn create_enrol_code_inner(&self, code: &NewEnrolCode) -> Result<(), HubError> {
         sqlx::query(
-            "INSERT INTO enrol_codes (code_hash, tenant_id, user_id, created_by, created_device, created_ms, expires_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO enrol_codes
+                 (code_hash, tenant_id, user_id, created_by, created_device, created_ms, expires_ms, location_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&code.code_hash[..])
         .bind(code.tenant_id.to_string())
@@ -32,6 +34,7 @@ impl SqliteStore {
         .bind(code.created_device.to_string())
         .bind(to_i64(code.created_ms, "time")?)
         .bind(to_i64(code.expires_ms, "time")?)
+        .bind(code.location_id.map(|id| id.to_string()))
         .execute(&self.writer)
         .await?;
         Ok(())
@@ -40,7 +43,7 @@ impl SqliteStore {
     pub(super) async fn take_enrol_code_inner(&self, take: &TakeEnrolCode) -> Result<TakenCode, HubError> {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let row: Option<CodeRow> = sqlx::query_as(
-            "SELECT c.tenant_id, c.user_id, c.expires_ms, c.used_ms, u.username, u.role, u.active
+            "SELECT c.tenant_id, c.user_id, c.expires_ms, c.used_ms, u.username, u.role, u.active, c.location_id
              FROM enrol_codes c JOIN users u ON u.id = c.user_id
              WHERE c.code_hash = $1",
         )
@@ -55,6 +58,7 @@ impl SqliteStore {
             username,
             role,
             active,
+            location_id,
         }) = row
         else {
             return Ok(TakenCode::Unknown);
@@ -83,6 +87,7 @@ impl SqliteStore {
                 tenant_id: parse_uuid(&tenant_id)?,
                 user_id: parse_uuid(&user_id)?,
                 role: role_of(&role)?,
+                location_id: location_id.as_deref().map(parse_uuid).transpose()?,
             }
         };
         tx.commit().await?;
