@@ -101,6 +101,21 @@ test('manager: products, users and locations, offline and back', async ({ page }
     expect(users.map((user) => user.username)).toContain('nina');
     await wedgeScan(page, '96385074');
     await expect(page.getByTestId('lookup-name')).toHaveText('Chamomile tea 20 bags');
+    await page.getByTestId('lookup-result').getByRole('button').last().click();
+
+    // The second device is made the back room's: the hub records it, and
+    // the device takes a new snapshot of its scopes and settles.
+    const backRoom = (await api<{ id: string; name: string }[]>(second, 'list_locations')).find(
+      (loc) => loc.name === 'Back room',
+    )!;
+    await page.getByTestId('nav-manage').click();
+    await page.getByTestId('manage-tab-locations').click();
+    await page.getByTestId('device-location').selectOption({ label: 'Back room' });
+    await expect(page.getByTestId('notice')).toContainText('Saved');
+    await expect(page.getByTestId('device-location')).toHaveValue(backRoom.id);
+    const info = await api<{ locationId: string | null }>(second, 'app_info');
+    expect(info.locationId).toBe(backRoom.id);
+    await synced(second);
   } finally {
     await second.stop();
     await device.stop();

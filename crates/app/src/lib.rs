@@ -71,6 +71,7 @@ macro_rules! with_commands {
             sync_now(NoArgs) -> SyncStatusDto;
             inbox(NoArgs) -> Vec<InboxItemDto>;
             dismiss_inbox_item(DismissInboxItemArgs) -> ();
+            set_device_location(SetDeviceLocationArgs) -> AppInfo;
         }
     };
 }

@@ -22,6 +22,8 @@ pub const PHOTOS_FOLDER: &str = "photos";
 /// Setting keys kept in the device database.
 pub(crate) const MODE_SETTING: &str = "app.mode";
 pub(crate) const LOCALE_SETTING: &str = "app.locale";
+/// The location the hub assigned this device to (a UUID), if any.
+pub(crate) const DEVICE_LOCATION_SETTING: &str = "device.location";
 
 /// Where the session token is kept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -127,7 +129,7 @@ impl AppState {
         }
     }
 
-    fn load_token(&self, device_id: uuid::Uuid) -> Result<String, IpcError> {
+    pub(crate) fn load_token(&self, device_id: uuid::Uuid) -> Result<String, IpcError> {
         match self.vault {
             TokenVault::Keychain => Ok(secrets::load_token(device_id)?),
             TokenVault::Memory => self

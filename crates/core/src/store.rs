@@ -95,7 +95,9 @@ pub struct Store {
 /// own connection, so no write pays for it: when no write has committed for
 /// [`CHECKPOINT_IDLE`] (between customers at a till), or at the latest every
 /// [`CHECKPOINT_MAX_WAIT`] under sustained writing. `PASSIVE` never blocks
-/// the writer or readers.
+/// the writer or readers. Nothing runs while nothing was written since the
+/// last checkpoint (an idle phone does no work), and the connection opens
+/// at the first checkpoint, not with the store.
 struct Checkpointer {
     stop: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<()>,
@@ -112,6 +114,8 @@ pub const CHECKPOINT_MAX_WAIT: Duration = Duration::from_secs(10);
 struct CommitClock {
     opened: std::sync::OnceLock<std::time::Instant>,
     last_commit_us: std::sync::atomic::AtomicU64,
+    /// Commits since the store opened.
+    count: std::sync::atomic::AtomicU64,
 }
 
 impl CommitClock {
@@ -122,6 +126,11 @@ impl CommitClock {
     fn committed(&self) {
         self.last_commit_us
             .store(self.now_us(), std::sync::atomic::Ordering::Relaxed);
+        self.count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn count(&self) -> u64 {
+        self.count.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn idle_for(&self) -> Duration {
@@ -131,37 +140,58 @@ impl CommitClock {
 }
 
 impl Checkpointer {
-    async fn start(connect: SqliteConnectOptions, commits: Arc<CommitClock>) -> Result<Checkpointer> {
-        let mut conn = sqlx::ConnectOptions::connect(&connect).await?;
+    fn start(connect: SqliteConnectOptions, commits: Arc<CommitClock>) -> Checkpointer {
         let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
+            let mut conn: Option<sqlx::SqliteConnection> = None;
             let mut ticks = tokio::time::interval(CHECKPOINT_IDLE);
             let mut since_checkpoint = Duration::ZERO;
+            // What the WAL may hold from before the open counts as one commit.
+            let mut checkpointed_at = 0;
+            commits.committed();
             loop {
                 tokio::select! {
                     _ = ticks.tick() => {
                         since_checkpoint += CHECKPOINT_IDLE;
-                        if commits.idle_for() < CHECKPOINT_IDLE && since_checkpoint < CHECKPOINT_MAX_WAIT {
+                        let count = commits.count();
+                        if count == checkpointed_at
+                            || (commits.idle_for() < CHECKPOINT_IDLE && since_checkpoint < CHECKPOINT_MAX_WAIT)
+                        {
                             continue;
                         }
                         since_checkpoint = Duration::ZERO;
-                        if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&mut conn).await {
-                            tracing::warn!(%err, "background checkpoint failed");
+                        match checkpoint(&connect, &mut conn).await {
+                            Ok(()) => checkpointed_at = count,
+                            Err(err) => tracing::warn!(%err, "background checkpoint failed"),
                         }
                     }
                     // Stopped, or the store was dropped without closing.
                     _ = &mut stopped => break,
                 }
             }
-            let _ = sqlx::Connection::close(conn).await;
+            if let Some(conn) = conn {
+                let _ = sqlx::Connection::close(conn).await;
+            }
         });
-        Ok(Checkpointer { stop, task })
+        Checkpointer { stop, task }
     }
 
     async fn stop(self) {
         let _ = self.stop.send(());
         let _ = self.task.await;
     }
+}
+
+/// One passive checkpoint on the checkpointer's connection, opened first if
+/// it is not yet (or was dropped after a failure).
+async fn checkpoint(connect: &SqliteConnectOptions, conn: &mut Option<sqlx::SqliteConnection>) -> Result<()> {
+    let mut open = match conn.take() {
+        Some(open) => open,
+        None => sqlx::ConnectOptions::connect(connect).await?,
+    };
+    sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&mut open).await?;
+    *conn = Some(open);
+    Ok(())
 }
 
 impl Store {
@@ -212,7 +242,7 @@ impl Store {
             .connect_with(connect.clone().read_only(true))
             .await?;
         let commits = Arc::new(CommitClock::default());
-        let checkpointer = Checkpointer::start(connect, commits.clone()).await?;
+        let checkpointer = Checkpointer::start(connect, commits.clone());
         let store = Store {
             writer,
             reader,

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::dto::{NoArgs, UserDto};
 use crate::error::{ErrorCode, IpcError};
-use crate::state::{AppState, LOCALE_SETTING, MODE_SETTING};
+use crate::state::{AppState, DEVICE_LOCATION_SETTING, LOCALE_SETTING, MODE_SETTING};
 
 /// The demo shop's owner (`start_standalone {demo: true}`).
 pub const DEMO_OWNER: (&str, &str, &str) = ("owner", "Olive Owner", "1234");
@@ -45,6 +45,9 @@ pub struct AppInfo {
     /// The signed-in user, if any.
     pub user: Option<UserDto>,
     pub hub_url: Option<String>,
+    /// The location the hub assigned this device to: the till sells there
+    /// and the device receives that location's stock only.
+    pub location_id: Option<Uuid>,
     /// BCP 47 tag: `en`, `ar`, ...
     pub locale: String,
     /// The app's version.
@@ -132,6 +135,7 @@ pub async fn app_info(state: &AppState, _args: NoArgs) -> Result<AppInfo, IpcErr
         base_currency: device.base_currency.to_string(),
         user,
         hub_url: position.hub_url,
+        location_id: device_location(state).await?,
         locale: store
             .setting(LOCALE_SETTING)
             .await?
@@ -173,8 +177,20 @@ pub async fn start_standalone(state: &AppState, args: StartStandaloneArgs) -> Re
     app_info(state, NoArgs {}).await
 }
 
-fn hub_error(err: LinkError) -> IpcError {
-    tracing::info!(detail = err.detail, "enrolment failed");
+/// The location the hub assigned this device to, if any.
+pub(crate) async fn device_location(state: &AppState) -> Result<Option<Uuid>, IpcError> {
+    let stored = state.store().setting(DEVICE_LOCATION_SETTING).await?;
+    Ok(stored.and_then(|text| Uuid::parse_str(&text).ok()))
+}
+
+/// Records the hub's location assignment of this device.
+pub(crate) async fn save_device_location(state: &AppState, location_id: Option<Uuid>) -> Result<(), IpcError> {
+    let text = location_id.map(|id| id.to_string()).unwrap_or_default();
+    Ok(state.store().set_setting(DEVICE_LOCATION_SETTING, &text).await?)
+}
+
+pub(crate) fn hub_error(err: LinkError) -> IpcError {
+    tracing::info!(detail = err.detail, "hub request failed");
     match err.kind {
         FailureKind::Refused(_) => IpcError::new(ErrorCode::HubRefused, format!("the hub refused: {}", err.detail)),
         FailureKind::Network | FailureKind::Server { .. } => IpcError::new(
@@ -227,6 +243,7 @@ pub async fn enrol(state: &AppState, args: EnrolArgs) -> Result<AppInfo, IpcErro
             enrolled.hub_time_ms,
         )
         .await?;
+    save_device_location(state, enrolled.location_id).await?;
     state.set_session(Some(store.sign_in(&local_name, &args.pin).await?));
     state.start_sync().await?;
     app_info(state, NoArgs {}).await

@@ -1,11 +1,16 @@
 //! Sync commands: the badge's status (also streamed as `sync-status`), a
-//! nudge to sync now, and the inbox of refusals and flags.
+//! nudge to sync now, the inbox of refusals and flags, and this device's
+//! location assignment on the hub.
 
 use serde::{Deserialize, Serialize};
 use stockroom_core::sync::{InboxItem, InboxSource};
 use ts_rs::TS;
 use uuid::Uuid;
 
+use stockroom_core::sync::HttpHub;
+use stockroom_core::Permission;
+
+use crate::commands::start::{app_info, hub_error, save_device_location, AppInfo};
 use crate::dto::{NoArgs, SyncStatusDto};
 use crate::error::{ErrorCode, IpcError};
 use crate::state::AppState;
@@ -89,4 +94,43 @@ pub async fn inbox(state: &AppState, _args: NoArgs) -> Result<Vec<InboxItemDto>,
 pub async fn dismiss_inbox_item(state: &AppState, args: DismissInboxItemArgs) -> Result<(), IpcError> {
     let session = state.session()?;
     Ok(state.store().dismiss_inbox_item(&session, &args.id).await?)
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SetDeviceLocationArgs {
+    /// The location this device works at; `None` for every location.
+    pub location_id: Option<Uuid>,
+}
+
+/// Assigns this device to a location on the hub (an owner or a manager
+/// signed in): its till sells there, and it receives that location's stock
+/// only. The engine then takes a new snapshot of the device's scopes.
+pub async fn set_device_location(state: &AppState, args: SetDeviceLocationArgs) -> Result<AppInfo, IpcError> {
+    let session = state.session()?;
+    session.require(Permission::ManageUsers)?;
+    let store = state.store();
+    let Some(hub_url) = store.sync_position().await?.hub_url else {
+        return Err(IpcError::new(
+            ErrorCode::WrongMode,
+            "this device is not enrolled with a hub",
+        ));
+    };
+    if let Some(location_id) = args.location_id {
+        let known = store
+            .locations()
+            .await?
+            .iter()
+            .any(|location| location.id == location_id);
+        if !known {
+            return Err(IpcError::new(ErrorCode::NotFound, "no such location"));
+        }
+    }
+    let device = store.device_info().await?;
+    let token = state.load_token(device.device_id)?;
+    let link = HttpHub::new(&hub_url, &token).map_err(hub_error)?;
+    link.set_device_location(args.location_id).await.map_err(hub_error)?;
+    save_device_location(state, args.location_id).await?;
+    state.poke_sync().await;
+    app_info(state, NoArgs {}).await
 }

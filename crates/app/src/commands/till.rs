@@ -330,13 +330,17 @@ impl From<Shift> for ShiftDto {
     }
 }
 
-/// The till's location: given, the open shift's, or the first store.
+/// The till's location: given, the open shift's, the device's assigned
+/// location, or the first store.
 async fn till_location(state: &AppState, given: Option<Uuid>) -> Result<Uuid, IpcError> {
     if let Some(location_id) = given {
         return Ok(location_id);
     }
     if let Some(shift) = state.store().current_shift().await? {
         return Ok(shift.location_id);
+    }
+    if let Some(location_id) = super::start::device_location(state).await? {
+        return Ok(location_id);
     }
     let locations = state.store().locations().await?;
     locations

@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use stockroom_protocol::sync::{
-    ApiError, EnrolRequest, EnrolResponse, PullResponse, PushRequest, PushResponse, RawOpEnvelope,
-    PROTOCOL_VERSION_HEADER,
+    ApiError, DeviceLocationRequest, EnrolRequest, EnrolResponse, PullResponse, PushRequest, PushResponse,
+    RawOpEnvelope, PROTOCOL_VERSION_HEADER,
 };
 use stockroom_protocol::PROTOCOL_VERSION;
 use uuid::Uuid;
@@ -101,6 +101,23 @@ impl HttpHub {
             .await
             .map_err(network)?;
         read_answer(answer).await
+    }
+}
+
+impl HttpHub {
+    /// Assigns this device to a location on the hub (`None`: to none). The
+    /// device's next pull is answered `scopes_changed` and it takes a new
+    /// snapshot of its scopes.
+    pub async fn set_device_location(&self, location_id: Option<Uuid>) -> Result<(), LinkError> {
+        let answer = self
+            .client
+            .put(format!("{}/v1/device/location", self.base_url))
+            .bearer_auth(&self.token)
+            .json(&DeviceLocationRequest { location_id })
+            .send()
+            .await
+            .map_err(network)?;
+        answer_body(answer).await.map(|_| ())
     }
 }
 

@@ -93,3 +93,35 @@ async fn a_failed_write_leaves_neither_rows_nor_op() {
     assert_eq!(test.store.outbox_len().await.unwrap(), ops_before);
     assert_eq!(test.count("SELECT count(*) FROM products WHERE sku = 'DUP'").await, 1);
 }
+
+/// A file's size in bytes (0 when absent).
+fn file_len(path: &std::path::Path) -> u64 {
+    std::fs::metadata(path).map(|meta| meta.len()).unwrap_or(0)
+}
+
+#[tokio::test]
+async fn writes_reach_the_database_file_in_the_background_once_quiet() {
+    let test = TestStore::new().await;
+    // What opening wrote is copied over first (a few checkpoint ticks).
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let before = file_len(&test.path);
+    // Enough products that their pages outgrow the file as it was.
+    for n in 0..200 {
+        test.product(&format!("BG-{n}"), 100 + n).await;
+    }
+    let mut wal = test.path.clone().into_os_string();
+    wal.push("-wal");
+    let wal = std::path::PathBuf::from(wal);
+    assert!(file_len(&wal) > 0, "the writes went to the WAL");
+    // Writes never checkpoint themselves; the checkpointer does once the
+    // store has been quiet for a moment (polled for up to 10 s).
+    let mut grown = false;
+    for _ in 0..100 {
+        if file_len(&test.path) > before {
+            grown = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(grown, "the database file never received the WAL's pages");
+}

@@ -15,6 +15,11 @@ docPrefix: string, baseCurrency: string,
  */
 user: UserDto | null, hubUrl: string | null, 
 /**
+ * The location the hub assigned this device to: the till sells there
+ * and the device receives that location's stock only.
+ */
+locationId: string | null, 
+/**
  * BCP 47 tag: `en`, `ar`, ...
  */
 locale: string, 

@@ -53,6 +53,7 @@ import type { ReturnReceiptDto } from "./ReturnReceiptDto";
 import type { SaleArgs } from "./SaleArgs";
 import type { ScanOut } from "./ScanOut";
 import type { SearchProductsArgs } from "./SearchProductsArgs";
+import type { SetDeviceLocationArgs } from "./SetDeviceLocationArgs";
 import type { SetLocaleArgs } from "./SetLocaleArgs";
 import type { SetPriceArgs } from "./SetPriceArgs";
 import type { ShiftDto } from "./ShiftDto";
@@ -117,6 +118,7 @@ export type Commands = {
   sync_now: { args: NoArgs; out: SyncStatusDto };
   inbox: { args: NoArgs; out: Array<InboxItemDto> };
   dismiss_inbox_item: { args: DismissInboxItemArgs; out: null };
+  set_device_location: { args: SetDeviceLocationArgs; out: AppInfo };
 };
 
 export type CommandName = keyof Commands;
@@ -171,6 +173,7 @@ export const COMMAND_NAMES: CommandName[] = [
   "sync_now",
   "inbox",
   "dismiss_inbox_item",
+  "set_device_location",
 ];
 
 /** Commands that take raw bytes, not JSON args (`scanFrame`, `decodeImage`, the photo commands). */
