@@ -17,12 +17,13 @@ impl World {
     /// One local write of a random kind, by the device's user; a refusal by
     /// the core (a product this device has not received yet, a write the
     /// user's role may not make) is part of the game. A salesperson takes
-    /// orders where others would sell at the till: their device does not
-    /// receive the stock of any location.
+    /// orders where others would sell at the till, unless their device is
+    /// assigned to their van: only then does it receive a location's stock.
     pub(super) async fn write(&mut self, index: usize) -> anyhow::Result<()> {
         let owner = self.devices[index].session.clone().context("the device's user")?;
         let mut kind = self.rng.gen_range(0..100);
-        if self.devices[index].role == Role::Salesperson && (70..=84).contains(&kind) {
+        let no_stock = self.devices[index].role == Role::Salesperson && self.devices[index].assigned.is_none();
+        if no_stock && (70..=84).contains(&kind) {
             kind = 85 + kind % 5;
         }
         let product = (!self.products.is_empty()).then(|| self.products[self.rng.gen_range(0..self.products.len())]);

@@ -1,7 +1,15 @@
 //! The sync simulation over many seeds, on an SQLite hub and on a
-//! PostgreSQL hub. `STOCKROOM_SIM_SEEDS` sets how many seeds the SQLite run
-//! covers (the PostgreSQL run covers a tenth); `STOCKROOM_SIM_SEED` replays
+//! PostgreSQL hub. `STOCKROOM_SIM_SEEDS` sets how many seeds the SQLite runs
+//! cover (the PostgreSQL run covers a tenth); `STOCKROOM_SIM_SEED` replays
 //! one. Seeds that once failed are in `regressions.txt` and run every time.
+//!
+//! The seeds are split between two tests (every other seed of each hub),
+//! each pinned to one CPU with everything it starts. Every SQLite statement is a
+//! hand-off to the connection's own thread (sqlx); on one CPU a hand-off is
+//! a cheap switch, across CPUs a wake-up of the other one. Measured on the
+//! 2-CPU machine: one process on both CPUs spent 14.4 s in the kernel for
+//! 300 seeds, the same process pinned to one CPU 4.6 s, in the same wall
+//! time; two pinned processes do twice the seeds (BENCHMARKS.md).
 
 mod engine;
 
@@ -20,6 +28,8 @@ fn scratch_root() -> PathBuf {
     }
 }
 
+/// Seeds of the SQLite runs: `STOCKROOM_SIM_SEEDS` (else `default`), with
+/// the regressions first.
 fn seeds(default: u64) -> Vec<u64> {
     if let Ok(one) = std::env::var("STOCKROOM_SIM_SEED") {
         return vec![one.parse().expect("STOCKROOM_SIM_SEED is a number")];
@@ -34,6 +44,50 @@ fn seeds(default: u64) -> Vec<u64> {
     seeds
 }
 
+/// Part `part` (0 or 1) of the SQLite seeds: every other one.
+fn half_of(seeds: Vec<u64>, part: usize) -> Vec<u64> {
+    seeds
+        .into_iter()
+        .enumerate()
+        .filter(|(index, _)| index % 2 == part)
+        .map(|(_, seed)| seed)
+        .collect()
+}
+
+/// Pins the calling thread (and so every thread it starts from now on) to
+/// the `index`-th CPU it may run on, counting round; nothing elsewhere.
+fn pin_to_cpu(index: usize) {
+    #[cfg(target_os = "linux")]
+    // SAFETY: `set` is a plain bit set owned here; the calls only read it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+            return;
+        }
+        let allowed: Vec<usize> = (0..libc::CPU_SETSIZE as usize)
+            .filter(|cpu| libc::CPU_ISSET(*cpu, &set))
+            .collect();
+        if allowed.is_empty() {
+            return;
+        }
+        let mut one: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(allowed[index % allowed.len()], &mut one);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &one);
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = index;
+}
+
+/// Runs `work` on a runtime pinned to one CPU ([`pin_to_cpu`]).
+fn on_one_cpu(index: usize, work: impl std::future::Future<Output = ()>) {
+    pin_to_cpu(index);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(work);
+}
+
 fn regressions() -> Vec<u64> {
     include_str!("regressions.txt")
         .lines()
@@ -44,6 +98,9 @@ fn regressions() -> Vec<u64> {
 }
 
 async fn run_all(hub: HubKind, seeds: Vec<u64>, parallel: usize) {
+    if seeds.is_empty() {
+        return;
+    }
     let root = tempfile::tempdir_in(scratch_root()).expect("scratch folder");
     let template = Arc::new(Template::build(root.path()).await.expect("device template"));
     let events = std::env::var("STOCKROOM_SIM_EVENTS")
@@ -97,17 +154,38 @@ async fn run_all(hub: HubKind, seeds: Vec<u64>, parallel: usize) {
     assert!(seeds.len() < 50 || orders > 0, "no run took an order");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn simulation_on_sqlite_hub() {
+async fn sqlite_part(part: usize) {
     let dir = tempfile::tempdir_in(scratch_root()).unwrap();
     let store = stockroom_server::open(dir.path().join("hub.db").to_str().unwrap())
         .await
         .unwrap();
-    run_all(HubKind { store }, seeds(200), 4).await;
+    run_all(HubKind { store }, half_of(seeds(200), part), 4).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn simulation_on_postgres_hub() {
+/// Half of the seeds on each hub: the SQLite seeds of `part`, then the
+/// PostgreSQL seeds of `part`. Two tests, so the two halves run side by
+/// side, one per CPU.
+fn simulation_part(part: usize) {
+    on_one_cpu(part, async move {
+        sqlite_part(part).await;
+        postgres_part(part).await;
+    });
+}
+
+#[test]
+fn simulation_part_1_of_2() {
+    simulation_part(0);
+}
+
+#[test]
+fn simulation_part_2_of_2() {
+    simulation_part(1);
+}
+
+/// The PostgreSQL seeds of `part` (a tenth as many as on SQLite, numbered
+/// from 1,000,000), on a database of their own; the hub's queries run in
+/// PostgreSQL's processes, on any CPU.
+async fn postgres_part(part: usize) {
     let server = std::env::var("STOCKROOM_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_string());
     let name = format!("stockroom_sim_{}", uuid::Uuid::now_v7().simple());
@@ -120,12 +198,8 @@ async fn simulation_on_postgres_hub() {
         .unwrap();
     let store = stockroom_server::open(&format!("{server}/{name}")).await.unwrap();
     let count = seeds(200).len() as u64 / 10;
-    run_all(
-        HubKind { store: store.clone() },
-        (0..count.max(1)).map(|seed| seed + 1_000_000).collect(),
-        4,
-    )
-    .await;
+    let all: Vec<u64> = (0..count.max(2)).map(|seed| seed + 1_000_000).collect();
+    run_all(HubKind { store: store.clone() }, half_of(all, part), 4).await;
     let _ = store.close().await;
     sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
         .execute(&admin)
