@@ -7,4 +7,5 @@ mod personas;
 mod photos;
 mod scan;
 mod support;
+mod tls;
 mod twin;

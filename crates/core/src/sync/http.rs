@@ -1,6 +1,11 @@
 //! The hub over HTTP: enrolment, push, pull and photo blobs with reqwest, answers read
 //! into protocol types and failures into what the planner understands.
 //! Requests time out, so a dead network is a retry, never a hang.
+//!
+//! `https://` hubs are reached over TLS (rustls) trusting the public
+//! certificate authorities; a hub on a shop's own network with a
+//! certificate of its own CA is trusted too when `STOCKROOM_HUB_CA_FILE`
+//! names that CA's certificate (PEM).
 
 use std::time::Duration;
 
@@ -56,12 +61,29 @@ async fn read_answer<T: serde::de::DeserializeOwned>(answer: reqwest::Response) 
     })
 }
 
+/// The environment variable naming a PEM file of certificate authorities
+/// trusted for the hub besides the public ones.
+pub const HUB_CA_FILE_ENV: &str = "STOCKROOM_HUB_CA_FILE";
+
 fn client() -> Result<reqwest::Client, LinkError> {
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         .timeout(REQUEST_TIMEOUT)
-        .connect_timeout(Duration::from_secs(10))
-        .build()
-        .map_err(network)
+        .connect_timeout(Duration::from_secs(10));
+    if let Some(path) = std::env::var_os(HUB_CA_FILE_ENV) {
+        let unusable = |problem: String| LinkError {
+            kind: FailureKind::Network,
+            detail: format!("{HUB_CA_FILE_ENV} ({}): {problem}", path.to_string_lossy()),
+        };
+        let pem = std::fs::read(&path).map_err(|err| unusable(err.to_string()))?;
+        let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|err| unusable(err.to_string()))?;
+        if certificates.is_empty() {
+            return Err(unusable("no certificate in the file".to_string()));
+        }
+        for certificate in certificates {
+            builder = builder.add_root_certificate(certificate);
+        }
+    }
+    builder.build().map_err(network)
 }
 
 impl HttpHub {

@@ -24,7 +24,7 @@ mod snapshot;
 mod tests;
 
 pub use engine::{failure_from_answer, run, run_step, HubLink, LinkError, Signal, SyncStatus};
-pub use http::{HttpHub, REQUEST_TIMEOUT};
+pub use http::{HttpHub, HUB_CA_FILE_ENV, REQUEST_TIMEOUT};
 pub use inbox::{InboxItem, InboxSource};
 pub use local::{AppliedPage, SyncNotice, SyncPosition};
 pub use snapshot::LoadedSnapshot;
