@@ -17,6 +17,7 @@ mod inbox;
 pub mod live;
 mod local;
 mod plan;
+mod rebuild;
 mod replica;
 pub mod secrets;
 mod snapshot;

@@ -7,6 +7,8 @@
 //! A new device (nothing of an entity yet) takes that entity's records in
 //! multi-row inserts, the fast path that gets a till with 100k products
 //! ready in seconds; a device that already has records merges each one.
+//! A device that has sent everything takes its ledgers afresh from the
+//! snapshot (`rebuild`), so nothing of a scope it lost stays.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::BufRead;
@@ -54,6 +56,7 @@ impl Store {
         sqlx::query("PRAGMA defer_foreign_keys = ON")
             .execute(write.conn())
             .await?;
+        let rebuilt_after_flag = super::rebuild::clear_ledgers(write.conn()).await?;
         let mut header: Option<(String, u64, BTreeMap<String, String>, u64)> = None;
         let mut loaded = LoadedSnapshot::default();
         let mut batch: Vec<SnapshotRow> = Vec::new();
@@ -112,6 +115,9 @@ impl Store {
         }
         load_rows(&mut write, batch, &mut empty_tables).await?;
         loaded.not_applied += apply_entries(&mut write, &ops).await?.not_applied;
+        if let Some(last_flag) = rebuilt_after_flag {
+            super::rebuild::drop_repeated_flags(write.conn(), last_flag).await?;
+        }
         let (cursor, position, scopes, hub_time_ms) = header.ok_or_else(|| unreadable(0, "no header"))?;
         loaded.position = position;
         // The scopes now are the snapshot's: a scope left out starts afresh.

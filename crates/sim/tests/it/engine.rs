@@ -252,6 +252,42 @@ async fn a_role_change_brings_a_new_snapshot_of_the_new_scopes() {
         .unwrap()
         .contains_key(&format!("stock:{shop}")));
 
+    // Goods go into a van too; the cashier's device receives them.
+    let van = owner_store
+        .create_location(&owner, "Van", stockroom_core::LocationKind::Van, None)
+        .await
+        .unwrap();
+    owner_store
+        .receive_goods(
+            &owner,
+            van,
+            &[stockroom_core::ProductQty::new(product, stockroom_core::Qty::units(2))],
+            None,
+        )
+        .await
+        .unwrap();
+    settle(owner_store, owner_link, &config).await;
+    settle(sam_store, sam_link, &config).await;
+    assert_eq!(sam_store.replica_rows().await.unwrap()["stock_movements"].len(), 2);
+
+    // The till is assigned to the shop: its new snapshot has the shop's
+    // stock only, and the van's rows are gone from it.
+    let sam_device = sam_store.device_info().await.unwrap().device_id;
+    hub.set_device_location(users[1].tenant_id, sam_device, Some(shop))
+        .await
+        .unwrap();
+    settle(sam_store, sam_link, &config).await;
+    let rows = sam_store.replica_rows().await.unwrap();
+    let van_id = van.to_string();
+    assert_eq!(rows["stock_movements"].len(), 1, "{:?}", rows["stock_movements"]);
+    assert_eq!(rows["stock_levels"].len(), 1, "{:?}", rows["stock_levels"]);
+    for (table, lines) in &rows {
+        if table.starts_with("stock") {
+            assert!(lines.iter().all(|line| !line.contains(&van_id)), "{table}: {lines:?}");
+        }
+    }
+    assert_eq!(rows["products"], owner_store.replica_rows().await.unwrap()["products"]);
+
     let _ = stop_hub.send(());
     server.await.unwrap().unwrap();
 }
