@@ -128,6 +128,24 @@ async fn background_engines_carry_a_product_from_one_device_to_another() {
 
 /// A device's engine steps until idle (loading a snapshot when the hub asks
 /// for one); fails if it blocks for another reason.
+/// A new location of `kind`, with `units` of `product` received there.
+async fn location_with_goods(
+    store: &Store,
+    owner: &stockroom_core::Session,
+    name: &str,
+    kind: stockroom_core::LocationKind,
+    product: uuid::Uuid,
+    units: i64,
+) -> uuid::Uuid {
+    let location = store.create_location(owner, name, kind, None).await.unwrap();
+    let goods = [stockroom_core::ProductQty::new(
+        product,
+        stockroom_core::Qty::units(units),
+    )];
+    store.receive_goods(owner, location, &goods, None).await.unwrap();
+    location
+}
+
 async fn settle(store: &Store, link: &HttpHub, config: &SyncConfig) -> stockroom_core::sync::SyncState {
     use stockroom_core::sync::{next_step, on_poke, run_step, BlockReason, Step};
     let mut state = on_poke(store.sync_state().await.unwrap());
@@ -204,19 +222,15 @@ async fn a_role_change_brings_a_new_snapshot_of_the_new_scopes() {
         .create_product(&owner, &NewProduct::simple("SC-1", "Scoped tea", Money::new(350, eur)))
         .await
         .unwrap();
-    let shop = owner_store
-        .create_location(&owner, "Shop", stockroom_core::LocationKind::Store, None)
-        .await
-        .unwrap();
-    owner_store
-        .receive_goods(
-            &owner,
-            shop,
-            &[stockroom_core::ProductQty::new(product, stockroom_core::Qty::units(4))],
-            None,
-        )
-        .await
-        .unwrap();
+    let shop = location_with_goods(
+        owner_store,
+        &owner,
+        "Shop",
+        stockroom_core::LocationKind::Store,
+        product,
+        4,
+    )
+    .await;
     settle(owner_store, owner_link, &config).await;
 
     // The salesperson's device: the catalog, no stock.
@@ -253,19 +267,15 @@ async fn a_role_change_brings_a_new_snapshot_of_the_new_scopes() {
         .contains_key(&format!("stock:{shop}")));
 
     // Goods go into a van too; the cashier's device receives them.
-    let van = owner_store
-        .create_location(&owner, "Van", stockroom_core::LocationKind::Van, None)
-        .await
-        .unwrap();
-    owner_store
-        .receive_goods(
-            &owner,
-            van,
-            &[stockroom_core::ProductQty::new(product, stockroom_core::Qty::units(2))],
-            None,
-        )
-        .await
-        .unwrap();
+    let van = location_with_goods(
+        owner_store,
+        &owner,
+        "Van",
+        stockroom_core::LocationKind::Van,
+        product,
+        2,
+    )
+    .await;
     settle(owner_store, owner_link, &config).await;
     settle(sam_store, sam_link, &config).await;
     assert_eq!(sam_store.replica_rows().await.unwrap()["stock_movements"].len(), 2);
