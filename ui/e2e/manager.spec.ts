@@ -1,6 +1,7 @@
 // The manager (shop owner): enrol against the hub, dashboard, products with a
 // barcode and a photo, users, locations; keep working while the hub is down;
-// after it is back, a second device of the shop sees everything, photos too.
+// after it is back, a second device of the shop sees everything, photos too;
+// a one-time code (QR and text) enrols a third device as the new cashier.
 import { join } from 'node:path';
 import { expect, test, type Locator } from '@playwright/test';
 import { repoDir } from './paths';
@@ -19,6 +20,7 @@ test('manager: products, users and locations, offline and back', async ({ page }
   const device = new Twin();
   await device.start();
   const second = new Twin();
+  const third = new Twin();
   try {
     await page.goto(device.url);
     await enrol(page, hub.url, OWNER.username, OWNER.password, '1234');
@@ -116,7 +118,33 @@ test('manager: products, users and locations, offline and back', async ({ page }
     const info = await api<{ locationId: string | null }>(second, 'app_info');
     expect(info.locationId).toBe(backRoom.id);
     await synced(second);
+
+    // A code for Nina, for the back room: shown as a QR code and as text.
+    await page.getByTestId('manage-tab-users').click();
+    await page.getByTestId('enrol-device-nina').click();
+    await page.getByTestId('enrol-location').selectOption({ label: 'Back room' });
+    await page.getByTestId('enrol-make-code').click();
+    await decoded(page.getByTestId('enrol-qr'));
+    await expect(page.getByTestId('enrol-code-text')).toHaveText(/^[2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}$/);
+    const link = (await page.getByTestId('enrol-link').textContent())!;
+    await shoot(page, 'manager-enrol-code');
+
+    // A new device takes the link (what its camera reads from the QR code):
+    // the hub's address and the code fill in, and it enrols as Nina.
+    await third.start();
+    await page.goto(third.url);
+    await page.getByRole('button', { name: 'Use an enrolment code' }).click();
+    await page.getByTestId('enrol-code').fill(link);
+    await expect(page.getByTestId('enrol-hub')).toHaveValue(hub.url);
+    await expect(page.getByTestId('enrol-code')).not.toHaveValue(link);
+    await page.getByTestId('enrol-pin').fill('5678');
+    await page.getByTestId('enrol-submit').click();
+    await expect(page.getByTestId('current-user')).toContainText('nina');
+    const ninas = await api<{ user: { username: string; role: string }; locationId: string | null }>(third, 'app_info');
+    expect(ninas.user.role).toBe('cashier');
+    expect(ninas.locationId).toBe(backRoom.id);
   } finally {
+    await third.stop();
     await second.stop();
     await device.stop();
     await hub.stop();

@@ -72,6 +72,7 @@ macro_rules! with_commands {
             inbox(NoArgs) -> Vec<InboxItemDto>;
             dismiss_inbox_item(DismissInboxItemArgs) -> ();
             set_device_location(SetDeviceLocationArgs) -> AppInfo;
+            make_enrol_code(MakeEnrolCodeArgs) -> EnrolCodeDto;
         }
     };
 }

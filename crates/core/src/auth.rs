@@ -302,6 +302,18 @@ impl Store {
         write.commit().await
     }
 
+    /// Whether a change to this user is still waiting in the outbox: the
+    /// hub does not know them as they are here yet.
+    pub async fn user_unsent(&self, user_id: Uuid) -> Result<bool> {
+        let waiting: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM outbox WHERE op_type = 'user.set' AND json_extract(payload, '$.id') = ?)",
+        )
+        .bind(user_id.to_string())
+        .fetch_one(self.reader())
+        .await?;
+        Ok(waiting)
+    }
+
     /// Every user, active or not, by username.
     pub async fn users(&self) -> Result<Vec<User>> {
         let rows: Vec<(String, String, String, String, bool)> =

@@ -67,6 +67,10 @@ pub struct EnrolResponse {
     /// kept from an earlier enrolment of the device), if any.
     #[serde(default)]
     pub location_id: Option<Uuid>,
+    /// The username of the user the device enrolled as (as the hub holds
+    /// it: an enrolment code names no username).
+    #[serde(default)]
+    pub username: String,
 }
 
 /// `POST /v1/enrol/codes`: a manager or owner makes a one-time enrolment
@@ -172,6 +176,9 @@ pub enum RejectCode {
     OpIdConflict,
     /// A SKU or barcode already held by another active record of the tenant.
     DuplicateCode,
+    /// A `user.set` gives a user a username another hub account holds
+    /// (usernames are unique across the hub, ignoring case).
+    UsernameTaken,
     /// A code from a newer hub than this build.
     #[serde(other)]
     Unrecognised,
@@ -187,6 +194,7 @@ impl RejectCode {
             RejectCode::UserInactive => "user_inactive",
             RejectCode::OpIdConflict => "op_id_conflict",
             RejectCode::DuplicateCode => "duplicate_code",
+            RejectCode::UsernameTaken => "username_taken",
             RejectCode::Unrecognised => "unrecognised",
         }
     }
@@ -200,6 +208,7 @@ impl RejectCode {
             RejectCode::UserInactive,
             RejectCode::OpIdConflict,
             RejectCode::DuplicateCode,
+            RejectCode::UsernameTaken,
         ]
         .into_iter()
         .find(|known| known.as_str() == code)
@@ -501,6 +510,7 @@ mod tests {
             RejectCode::UserInactive,
             RejectCode::OpIdConflict,
             RejectCode::DuplicateCode,
+            RejectCode::UsernameTaken,
         ] {
             assert_eq!(RejectCode::parse(code.as_str()), Some(code));
             assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());

@@ -49,6 +49,9 @@ struct ServeArgs {
     /// (milliseconds) and the feed has moved since.
     #[arg(long, env = "STOCKROOM_SNAPSHOT_MAX_AGE_MS", default_value_t = HubConfig::default().snapshot_max_age_ms)]
     snapshot_max_age_ms: u64,
+    /// Most bytes of snapshots kept cached, over every shop and scope set.
+    #[arg(long, env = "STOCKROOM_SNAPSHOT_CACHE_BYTES", default_value_t = HubConfig::default().snapshot_cache_bytes)]
+    snapshot_cache_bytes: usize,
     /// Largest blob (photo, thumbnail) accepted, in bytes.
     #[arg(long, env = "STOCKROOM_MAX_BLOB_BYTES", default_value_t = HubConfig::default().max_blob_bytes)]
     max_blob_bytes: usize,
@@ -100,6 +103,7 @@ async fn serve(store: Arc<dyn HubStore>, args: ServeArgs) -> Result<()> {
         config: HubConfig {
             max_body_bytes: args.max_body_bytes,
             snapshot_max_age_ms: args.snapshot_max_age_ms,
+            snapshot_cache_bytes: args.snapshot_cache_bytes,
             max_blob_bytes: args.max_blob_bytes,
             ..HubConfig::default()
         },

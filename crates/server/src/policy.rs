@@ -238,7 +238,14 @@ fn shape_holds(op: &Op) -> bool {
         }
         Op::PaymentReceived(entry) => is_currency_code(&entry.currency),
         Op::OrderSubmitted(order) => !order.lines.is_empty() && is_currency_code(&order.currency),
-        Op::UserSet(user) => !user.username.trim().is_empty() && Role::parse(&user.role).is_some(),
+        // A username a hub account can hold (see `crate::accounts`).
+        Op::UserSet(user) => {
+            let name = user.username.trim();
+            !name.is_empty()
+                && name.chars().count() <= 100
+                && !name.chars().any(char::is_control)
+                && Role::parse(&user.role).is_some()
+        }
         Op::OrderDecided(_) => true,
     }
 }
@@ -465,6 +472,14 @@ mod tests {
             actor(Role::Owner),
             Decision::Reject(RejectCode::InvalidPayload),
         );
+        // A username no hub account could hold.
+        for username in ["  ", "a\tb", &"x".repeat(101)] {
+            let mut op = user_set("cashier");
+            if let Op::UserSet(user) = &mut op {
+                user.username = username.to_string();
+            }
+            check(&op, actor(Role::Owner), Decision::Reject(RejectCode::InvalidPayload));
+        }
         check(
             &stock(&[]),
             actor(Role::Owner),

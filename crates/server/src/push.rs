@@ -37,7 +37,7 @@
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 
-use stockroom_protocol::ops::{Entity, FieldsSet, OrderSubmitted};
+use stockroom_protocol::ops::{Entity, FieldsSet, OrderSubmitted, UserSet};
 use stockroom_protocol::snapshot::{canonical_change, chain_link, FieldStamp};
 use stockroom_protocol::sync::{
     BatchStop, FeedChange, FlagCode, OpOutcome, OpResult, RawOp, RawOpEnvelope, RejectCode,
@@ -51,9 +51,12 @@ use crate::records::Record;
 use crate::scopes::{self, Scope, ScopeChains};
 use crate::store::{DeviceAuth, PushReport, PushRules};
 
+mod accounts;
 mod codes;
 mod orders;
 
+pub(crate) use accounts::Account;
+use accounts::AccountChange;
 pub(crate) use codes::{held_code, CodeKind};
 use orders::decide_orders;
 pub(crate) use orders::hub_device_id;
@@ -151,6 +154,22 @@ pub(crate) trait PushTx: Send {
     /// Locks the tenant's row until commit; returns its feed head and the
     /// chains there.
     fn lock_tenant(&mut self, tenant_id: Uuid) -> impl Future<Output = Result<TenantHead, HubError>> + Send;
+
+    /// The accounts with any of these ids or (folded) usernames.
+    fn accounts(
+        &mut self,
+        ids: &[Uuid],
+        folded_usernames: &[String],
+    ) -> impl Future<Output = Result<Vec<Account>, HubError>> + Send;
+
+    /// Makes or updates the account of an applied `user.set` (a new one
+    /// has no password).
+    fn save_account(
+        &mut self,
+        tenant_id: Uuid,
+        user: &UserSet,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<(), HubError>> + Send;
 
     /// The stored records with these keys (missing ones are left out).
     fn load_records(
@@ -261,6 +280,8 @@ struct Pending<'a> {
     fields_set: Option<FieldsSet>,
     /// An applied `order.submitted`, which the hub answers.
     order: Option<OrderSubmitted>,
+    /// An applied `user.set`, which changes a hub account.
+    account: Option<AccountChange>,
     /// The feed scopes it belongs to, if applied (its answer's too).
     scopes: Vec<Scope>,
 }
@@ -370,11 +391,18 @@ async fn push_batch<T: PushTx>(
             None => scopes::scopes_of(decoded.as_ref()),
             Some(_) => Vec::new(),
         };
-        let (fields_set, order) = match (rejected, decoded) {
-            (None, Some(Op::FieldsSet(set))) => (Some(set), None),
-            (None, Some(Op::OrderSubmitted(order))) => (None, Some(order)),
-            _ => (None, None),
-        };
+        let (mut fields_set, mut order, mut account) = (None, None, None);
+        match (rejected, decoded) {
+            (None, Some(Op::FieldsSet(set))) => fields_set = Some(set),
+            (None, Some(Op::OrderSubmitted(submitted))) => order = Some(submitted),
+            (None, Some(Op::UserSet(user))) => {
+                account = Some(AccountChange {
+                    user,
+                    sent_by: actor.role,
+                })
+            }
+            _ => {}
+        }
         pending.push(Pending {
             row: OpLogRow {
                 envelope,
@@ -389,6 +417,7 @@ async fn push_batch<T: PushTx>(
             flags,
             fields_set,
             order,
+            account,
             scopes,
         });
         results.push(None);
@@ -397,6 +426,7 @@ async fn push_batch<T: PushTx>(
 
     let mut tenant = TenantLock::default();
     codes::reject_taken_codes(tx, auth, &mut pending, &mut tenant).await?;
+    accounts::reject_account_clashes(tx, auth, &mut pending, &mut tenant).await?;
     let written = match mode {
         Mode::AllAtOnce => record_group(tx, auth, &pending, &mut tenant).await?,
         Mode::OpByOp => write_one_by_one(tx, auth, &pending, &mut tenant).await?,
@@ -525,8 +555,9 @@ async fn write_one_by_one<T: PushTx>(
     Ok(written)
 }
 
-/// Writes a group of new ops: their op_log rows, then the records their
-/// applied `fields.set`s change, each field merged by [`Record::merge`].
+/// Writes a group of new ops: their op_log rows, the accounts their applied
+/// `user.set`s change, then the records their applied `fields.set`s
+/// change, each field merged by [`Record::merge`].
 async fn record_group<T: PushTx>(
     tx: &mut T,
     auth: &DeviceAuth,
@@ -548,6 +579,12 @@ async fn record_group<T: PushTx>(
             }
         })
         .collect();
+    for (op, written) in group.iter().zip(&written) {
+        if let (Some(change), Written::Logged) = (&op.account, written) {
+            tx.save_account(auth.tenant_id, &change.user, op.row.received_ms)
+                .await?;
+        }
+    }
 
     let sets: Vec<(&FieldsSet, FieldStamp)> = group
         .iter()

@@ -8,7 +8,9 @@
 //! compressed bytes, shared by every answer) in a [`SnapshotCache`], builds
 //! one at most once at a time (late callers wait for the build in flight and
 //! take its result), and builds again only when the cached one is older
-//! than the configured age AND the feed has moved since.
+//! than the configured age AND the feed has moved since. The cache holds at
+//! most a configured number of bytes: past it, the snapshots used longest
+//! ago are dropped (and built again when next asked for).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -181,31 +183,82 @@ pub async fn build(store: &dyn HubStore, tenant_id: Uuid, grant: Grant, now_ms: 
 /// One tenant's latest snapshot, behind the lock its builds take.
 type Slot = Arc<tokio::sync::Mutex<Option<Arc<Snapshot>>>>;
 
+/// A tenant and grant.
+type SlotKey = (Uuid, String);
+
+/// A slot with its size and when it was last answered from.
+#[derive(Default)]
+struct Entry {
+    slot: Slot,
+    bytes: usize,
+    used_ms: u64,
+}
+
 /// The latest snapshot of each tenant and grant, built once for many
 /// callers.
 #[derive(Default)]
 pub struct SnapshotCache {
-    slots: Mutex<HashMap<(Uuid, String), Slot>>,
+    slots: Mutex<HashMap<SlotKey, Entry>>,
     builds: AtomicU64,
+}
+
+/// Drops the entries used longest ago, never `keep`, until the rest hold
+/// at most `budget_bytes` (or only `keep` is left).
+fn evict(entries: &mut HashMap<SlotKey, Entry>, keep: &SlotKey, budget_bytes: usize) {
+    let mut total: usize = entries.values().map(|entry| entry.bytes).sum();
+    while total > budget_bytes {
+        let oldest = entries
+            .iter()
+            .filter(|(key, _)| *key != keep)
+            .min_by_key(|(_, entry)| entry.used_ms)
+            .map(|(key, _)| key.clone());
+        let Some(oldest) = oldest else { return };
+        if let Some(dropped) = entries.remove(&oldest) {
+            total -= dropped.bytes;
+        }
+    }
 }
 
 impl SnapshotCache {
     /// The tenant's snapshot for `grant`: the cached one while it is
-    /// younger than `max_age_ms` or the feed has not moved since, else a new
-    /// one. Callers arriving during a build wait for it and share its
-    /// result.
+    /// younger than `rules.max_age_ms` or the feed has not moved since,
+    /// else a new one. Callers arriving during a build wait for it and
+    /// share its result.
     pub async fn latest(
         &self,
         store: &dyn HubStore,
         tenant_id: Uuid,
         grant: Grant,
         now_ms: u64,
-        max_age_ms: u64,
+        rules: CacheRules,
     ) -> Result<Arc<Snapshot>, HubError> {
+        let key = (tenant_id, grant.key());
         let slot = {
             let mut slots = self.slots.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            slots.entry((tenant_id, grant.key())).or_default().clone()
+            slots.entry(key.clone()).or_default().slot.clone()
         };
+        let snapshot = self
+            .latest_in(&slot, store, tenant_id, grant, now_ms, rules.max_age_ms)
+            .await?;
+        let mut slots = self.slots.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        // A slot evicted meanwhile is not put back: the next caller builds.
+        if let Some(entry) = slots.get_mut(&key).filter(|entry| Arc::ptr_eq(&entry.slot, &slot)) {
+            entry.bytes = snapshot.body.len();
+            entry.used_ms = now_ms;
+            evict(&mut slots, &key, rules.max_bytes);
+        }
+        Ok(snapshot)
+    }
+
+    async fn latest_in(
+        &self,
+        slot: &Slot,
+        store: &dyn HubStore,
+        tenant_id: Uuid,
+        grant: Grant,
+        now_ms: u64,
+        max_age_ms: u64,
+    ) -> Result<Arc<Snapshot>, HubError> {
         let mut held = slot.lock().await;
         if let Some(cached) = held.as_ref() {
             let young = now_ms.saturating_sub(cached.built_ms) < max_age_ms;
@@ -231,5 +284,55 @@ impl SnapshotCache {
     /// How many snapshots this cache has built (for tests and metrics).
     pub fn builds(&self) -> u64 {
         self.builds.load(Ordering::Relaxed)
+    }
+
+    /// How many snapshots the cache holds, and their bytes.
+    pub fn held(&self) -> (usize, usize) {
+        let slots = self.slots.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        (slots.len(), slots.values().map(|entry| entry.bytes).sum())
+    }
+}
+
+/// When a cached snapshot is built again, and how much the cache keeps.
+#[derive(Clone, Copy, Debug)]
+pub struct CacheRules {
+    pub max_age_ms: u64,
+    pub max_bytes: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(bytes: usize, used_ms: u64) -> Entry {
+        Entry {
+            slot: Slot::default(),
+            bytes,
+            used_ms,
+        }
+    }
+
+    fn key(n: u128) -> SlotKey {
+        (Uuid::from_u128(n), "shared".to_string())
+    }
+
+    #[test]
+    fn the_snapshots_used_longest_ago_go_first_and_never_the_one_just_asked_for() {
+        let mut entries: HashMap<SlotKey, Entry> = [
+            (key(1), entry(40, 100)),
+            (key(2), entry(40, 300)),
+            (key(3), entry(40, 200)),
+        ]
+        .into_iter()
+        .collect();
+        evict(&mut entries, &key(1), 120);
+        assert_eq!(entries.len(), 3, "within the budget, nothing goes");
+        evict(&mut entries, &key(1), 80);
+        let mut left: Vec<SlotKey> = entries.keys().cloned().collect();
+        left.sort();
+        assert_eq!(left, [key(1), key(2)], "the one used at 200 goes; 1 was just asked for");
+        // One snapshot bigger than the whole budget is still answered from.
+        evict(&mut entries, &key(1), 10);
+        assert_eq!(entries.keys().cloned().collect::<Vec<_>>(), [key(1)]);
     }
 }

@@ -69,6 +69,9 @@ pub struct HubConfig {
     /// A tenant's cached snapshot is rebuilt only once it is older than this
     /// and the feed has moved since.
     pub snapshot_max_age_ms: u64,
+    /// Most bytes of snapshots kept cached (over every tenant and grant);
+    /// past it, those used longest ago are dropped.
+    pub snapshot_cache_bytes: usize,
     /// Largest blob accepted by `PUT /v1/blobs/{sha256}`; bigger ones get
     /// 413 `blob_too_large`.
     pub max_blob_bytes: usize,
@@ -83,6 +86,7 @@ impl Default for HubConfig {
             max_pull_limit: 1000,
             max_future_ms: 10 * 60 * 1000,
             snapshot_max_age_ms: 30_000,
+            snapshot_cache_bytes: 256 * 1024 * 1024,
             max_blob_bytes: 8 * 1024 * 1024,
         }
     }

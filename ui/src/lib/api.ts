@@ -28,6 +28,7 @@ export type { CustomerDto } from './bindings/CustomerDto';
 export type { DashboardDto } from './bindings/DashboardDto';
 export type { DiscountDto } from './bindings/DiscountDto';
 export type { LocationDto } from './bindings/LocationDto';
+export type { EnrolCodeDto } from './bindings/EnrolCodeDto';
 export type { MovementDto } from './bindings/MovementDto';
 export type { OrderDto } from './bindings/OrderDto';
 export type { OrderSummaryDto } from './bindings/OrderSummaryDto';

@@ -2,6 +2,7 @@
 //! its arguments, calls the core, and converts back.
 
 pub mod catalog;
+pub mod enrol_codes;
 pub mod manage;
 pub mod orders;
 pub mod photos;
@@ -12,6 +13,7 @@ pub mod sync;
 pub mod till;
 
 pub use catalog::*;
+pub use enrol_codes::*;
 pub use manage::*;
 pub use orders::*;
 pub use photos::remove_product_photo;

@@ -227,9 +227,13 @@ pub async fn enrol(state: &AppState, args: EnrolArgs) -> Result<AppInfo, IpcErro
     let enrolled = HttpHub::enrol_with(&hub_url, &request).await.map_err(hub_error)?;
     state.save_token(enrolled.device_id, &enrolled.session_token)?;
     let role = Role::parse(&enrolled.role).ok_or_else(|| IpcError::internal("hub role", &enrolled.role))?;
-    let local_name = match username.is_empty() {
-        true => format!("user-{}", &enrolled.user_id.simple().to_string()[..8]),
-        false => username.to_string(),
+    // The hub names the user (a code names none); an older hub does not.
+    let local_name = if !enrolled.username.trim().is_empty() {
+        enrolled.username.trim().to_string()
+    } else if !username.is_empty() {
+        username.to_string()
+    } else {
+        format!("user-{}", &enrolled.user_id.simple().to_string()[..8])
     };
     store
         .adopt_hub_user(enrolled.user_id, &local_name, role, Some(&args.pin))

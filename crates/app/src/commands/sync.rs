@@ -73,6 +73,23 @@ pub async fn sync_status(state: &AppState, _args: NoArgs) -> Result<SyncStatusDt
 
 /// Wakes the engine (a pull, and a push of what waits). Standalone devices
 /// get `wrong_mode`.
+/// The hub this device is enrolled with: its address, and a link that
+/// signs requests with the device's session. Standalone devices get
+/// `wrong_mode`.
+pub(crate) async fn hub_link(state: &AppState) -> Result<(String, HttpHub), IpcError> {
+    let store = state.store();
+    let Some(hub_url) = store.sync_position().await?.hub_url else {
+        return Err(IpcError::new(
+            ErrorCode::WrongMode,
+            "this device is not enrolled with a hub",
+        ));
+    };
+    let device = store.device_info().await?;
+    let token = state.load_token(device.device_id)?;
+    let link = HttpHub::new(&hub_url, &token).map_err(hub_error)?;
+    Ok((hub_url, link))
+}
+
 pub async fn sync_now(state: &AppState, _args: NoArgs) -> Result<SyncStatusDto, IpcError> {
     if state.store().sync_position().await?.hub_url.is_none() {
         return Err(IpcError::new(
@@ -110,12 +127,7 @@ pub async fn set_device_location(state: &AppState, args: SetDeviceLocationArgs) 
     let session = state.session()?;
     session.require(Permission::ManageUsers)?;
     let store = state.store();
-    let Some(hub_url) = store.sync_position().await?.hub_url else {
-        return Err(IpcError::new(
-            ErrorCode::WrongMode,
-            "this device is not enrolled with a hub",
-        ));
-    };
+    let (_, link) = hub_link(state).await?;
     if let Some(location_id) = args.location_id {
         let known = store
             .locations()
@@ -126,9 +138,6 @@ pub async fn set_device_location(state: &AppState, args: SetDeviceLocationArgs) 
             return Err(IpcError::new(ErrorCode::NotFound, "no such location"));
         }
     }
-    let device = store.device_info().await?;
-    let token = state.load_token(device.device_id)?;
-    let link = HttpHub::new(&hub_url, &token).map_err(hub_error)?;
     link.set_device_location(args.location_id).await.map_err(hub_error)?;
     save_device_location(state, args.location_id).await?;
     state.poke_sync().await;

@@ -2,6 +2,7 @@
 //! HTTP on port 0 with a real SQLite file, the twin binary as a process,
 //! and a real hub.
 
+mod enrol_codes;
 mod hub;
 mod personas;
 mod photos;

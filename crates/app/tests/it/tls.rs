@@ -1,7 +1,8 @@
 //! A hub at an `https://` address: the app enrols and syncs through a TLS
 //! front (rustls, with a certificate of a test CA) to the real hub. Until
 //! the device is told to trust that CA (`STOCKROOM_HUB_CA_FILE`), the hub
-//! is unreachable for it, never reached in clear.
+//! is unreachable for it, never reached in clear. Once it does, the live
+//! channel (`wss://`) connects through the front too.
 
 use std::sync::Arc;
 
@@ -90,4 +91,24 @@ async fn enrols_and_syncs_with_a_hub_behind_tls() {
         .await
         .expect("count");
     assert!(applied >= 1, "nothing reached the hub through TLS");
+
+    // The live channel trusts the same CA: the hub counts its socket.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let metrics = reqwest::get(format!("{}/metrics", hub.url))
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics text");
+        if metrics.lines().any(|line| line == "stockroom_hub_live_connections 1") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the live channel never connected over wss://"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    till.state.stop_sync().await;
 }

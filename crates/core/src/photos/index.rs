@@ -83,6 +83,27 @@ impl Store {
             .await
     }
 
+    /// The hub refused to take a file made here, for good (`code`, e.g.
+    /// `blob_too_large`): it is no longer queued (so the files behind it
+    /// go), never evicted (this is its only copy), counted as refused, and
+    /// the refusal is listed in the sync inbox.
+    pub(crate) async fn refuse_photo_upload(&self, sha256: &str, code: &str, now_ms: u64) -> Result<()> {
+        let mut write = self.write_as(Uuid::nil()).await?;
+        sqlx::query("UPDATE photo_files SET uploaded = 2 WHERE sha256 = ? AND uploaded = 0")
+            .bind(sha256)
+            .execute(write.conn())
+            .await?;
+        // One notice per file: its id is made of the file's name.
+        let id = sha256
+            .get(..32)
+            .and_then(|hex| u128::from_str_radix(hex, 16).ok())
+            .map(Uuid::from_u128)
+            .unwrap_or_default();
+        let detail = format!("photo {} was not taken by the hub", sha256.get(..12).unwrap_or(sha256));
+        crate::sync::notice(&mut write, id, "photo.upload", "rejected", code, Some(detail), now_ms).await?;
+        write.commit().await
+    }
+
     pub(crate) async fn mark_photo_uploaded(&self, sha256: &str) -> Result<()> {
         self.photo_write("UPDATE photo_files SET uploaded = 1 WHERE sha256 = ?1", &[sha256], &[])
             .await
@@ -199,7 +220,8 @@ impl Store {
     }
 
     /// Counts for the sync status: files to upload, blobs waiting to be
-    /// fetched (asked for, or catalog thumbnails missing), blobs refused.
+    /// fetched (asked for, or catalog thumbnails missing), blobs refused
+    /// (given wrong by the hub, or not taken by it).
     pub(crate) async fn photo_counts(&self) -> Result<(u64, u64, u64)> {
         let (to_upload, wanted, missing_thumbs, refused): (i64, i64, i64, i64) = sqlx::query_as(
             "SELECT
@@ -210,7 +232,8 @@ impl Store {
                   AND NOT EXISTS (SELECT 1 FROM photo_files h WHERE h.sha256 = p.photo_256)
                   AND NOT EXISTS (SELECT 1 FROM photo_fetches f WHERE f.sha256 = p.photo_256
                                   AND (f.wanted = 1 OR f.refused IS NOT NULL))),
-               (SELECT count(*) FROM photo_fetches WHERE refused IS NOT NULL)",
+               (SELECT count(*) FROM photo_fetches WHERE refused IS NOT NULL)
+                 + (SELECT count(*) FROM photo_files WHERE uploaded = 2)",
         )
         .fetch_one(self.reader())
         .await?;

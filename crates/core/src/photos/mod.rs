@@ -95,7 +95,8 @@ pub struct PhotoStatus {
     pub to_upload: u64,
     /// Blobs waiting to come from the hub.
     pub to_fetch: u64,
-    /// Blobs the hub gave wrong (refused, never stored).
+    /// Blobs the hub gave wrong (refused, never stored), and files made
+    /// here the hub would not take (too large; kept here).
     pub refused: u64,
     /// Bytes in the photo folder's index.
     pub cached_bytes: u64,

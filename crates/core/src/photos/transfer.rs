@@ -9,7 +9,7 @@ use super::plan::{next_photo_step, on_photo_answer, on_photo_failure, PhotoStep,
 use super::PhotoStore;
 use crate::error::Result;
 use crate::store::Store;
-use crate::sync::{LinkError, SyncConfig};
+use crate::sync::{FailureKind, LinkError, Refusal, SyncConfig};
 
 /// The hub's blob endpoints as the executor needs them. A PUT of a blob the
 /// hub has already is a success (the endpoint is idempotent).
@@ -48,6 +48,14 @@ pub async fn run_photo_step<L: BlobLink>(
             Some(bytes) => match link.put_blob(sha256, bytes).await {
                 Ok(()) => {
                     store.mark_photo_uploaded(sha256).await?;
+                    on_photo_answer(state, now_ms)
+                }
+                Err(LinkError {
+                    kind: FailureKind::Refused(Refusal::BlobTooLarge),
+                    detail,
+                }) => {
+                    tracing::warn!(sha256, detail, "the hub refused a photo as too large");
+                    store.refuse_photo_upload(sha256, "blob_too_large", now_ms).await?;
                     on_photo_answer(state, now_ms)
                 }
                 Err(err) => {

@@ -258,7 +258,17 @@ impl WriteTx<'_> {
     }
 
     /// A user as the hub accepted it. The PIN stays this device's own.
+    ///
+    /// The hub's account holds the username: a user of this device with
+    /// the same name (one the hub refused as `username_taken`, made here
+    /// before the device learnt of the other) gives it up, renamed to
+    /// `name~abcd` after its id, so applying the feed never stops on it.
     async fn apply_user(&mut self, user: &UserSet) -> Result<()> {
+        sqlx::query("UPDATE users SET username = username || '~' || substr(id, 1, 4) WHERE username = ? AND id <> ?")
+            .bind(&user.username)
+            .bind(user.id.to_string())
+            .execute(self.conn())
+            .await?;
         sqlx::query(
             "INSERT INTO users (id, username, display_name, role, active, created_ms) VALUES (?, ?, ?, ?, ?, ?)
              ON CONFLICT(id) DO UPDATE SET username = excluded.username, display_name = excluded.display_name,

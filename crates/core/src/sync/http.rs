@@ -10,8 +10,8 @@
 use std::time::Duration;
 
 use stockroom_protocol::sync::{
-    ApiError, DeviceLocationRequest, EnrolRequest, EnrolResponse, PullResponse, PushRequest, PushResponse,
-    RawOpEnvelope, PROTOCOL_VERSION_HEADER,
+    ApiError, DeviceLocationRequest, EnrolCodeRequest, EnrolCodeResponse, EnrolRequest, EnrolResponse, PullResponse,
+    PushRequest, PushResponse, RawOpEnvelope, PROTOCOL_VERSION_HEADER,
 };
 use stockroom_protocol::PROTOCOL_VERSION;
 use uuid::Uuid;
@@ -141,6 +141,30 @@ impl HttpHub {
             .map_err(network)?;
         answer_body(answer).await.map(|_| ())
     }
+
+    /// Makes a one-time enrolment code for a user of this device's shop
+    /// (the device's user must be an owner or a manager on the hub).
+    pub async fn create_enrol_code(&self, request: &EnrolCodeRequest) -> Result<EnrolCodeResponse, LinkError> {
+        self.post_json("/v1/enrol/codes", request).await
+    }
+
+    /// POSTs `body` as JSON to `path` with the device's session and reads
+    /// the JSON answer.
+    async fn post_json<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl serde::Serialize,
+    ) -> Result<T, LinkError> {
+        let answer = self
+            .client
+            .post(format!("{}{path}", self.base_url))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .await
+            .map_err(network)?;
+        read_answer(answer).await
+    }
 }
 
 impl HubLink for HttpHub {
@@ -157,15 +181,7 @@ impl HubLink for HttpHub {
     }
 
     async fn push(&self, request: &PushRequest) -> Result<PushResponse, LinkError> {
-        let answer = self
-            .client
-            .post(format!("{}/v1/sync/push", self.base_url))
-            .bearer_auth(&self.token)
-            .json(request)
-            .send()
-            .await
-            .map_err(network)?;
-        read_answer(answer).await
+        self.post_json("/v1/sync/push", request).await
     }
 
     async fn pull(&self, since: Option<&str>, limit: u32) -> Result<PullResponse<RawOpEnvelope>, LinkError> {

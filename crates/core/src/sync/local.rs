@@ -301,8 +301,10 @@ impl Store {
     /// Makes the hub user who enrolled this device a user of this device,
     /// under the hub's id and role, so the ops they write here are theirs
     /// on the hub too. A local user of the same name is taken over (their
-    /// earlier rows keep the old id); `pin` sets the PIN for switching users
-    /// at the till.
+    /// earlier rows keep the old id, but the ops still in the outbox are
+    /// sent as the hub user's, and a `user.set` of theirs names the hub's
+    /// id, so the hub does not refuse it as another user with a taken
+    /// name); `pin` sets the PIN for switching users at the till.
     pub async fn adopt_hub_user(
         &self,
         user_id: Uuid,
@@ -319,6 +321,25 @@ impl Store {
             .bind(user_id.to_string())
             .execute(write.conn())
             .await?;
+        let local: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE username = ?")
+            .bind(username)
+            .fetch_optional(write.conn())
+            .await?;
+        if let Some(local) = local {
+            sqlx::query("UPDATE outbox SET user_id = ? WHERE user_id = ?")
+                .bind(user_id.to_string())
+                .bind(&local)
+                .execute(write.conn())
+                .await?;
+            sqlx::query(
+                "UPDATE outbox SET payload = json_set(payload, '$.id', ?)
+                 WHERE op_type = 'user.set' AND json_extract(payload, '$.id') = ?",
+            )
+            .bind(user_id.to_string())
+            .bind(&local)
+            .execute(write.conn())
+            .await?;
+        }
         let taken_over =
             sqlx::query("UPDATE users SET id = ?, role = ?, pin_hash = coalesce(?, pin_hash) WHERE username = ?")
                 .bind(user_id.to_string())

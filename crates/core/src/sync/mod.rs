@@ -27,6 +27,7 @@ mod tests;
 pub use engine::{failure_from_answer, run, run_step, HubLink, LinkError, Signal, SyncStatus};
 pub use http::{HttpHub, HUB_CA_FILE_ENV, REQUEST_TIMEOUT};
 pub use inbox::{InboxItem, InboxSource};
+pub(crate) use local::notice;
 pub use local::{AppliedPage, SyncNotice, SyncPosition};
 pub use snapshot::LoadedSnapshot;
 
@@ -190,6 +191,9 @@ pub enum Refusal {
     /// The device's scopes changed (its user's role did): a new snapshot
     /// for the new scopes.
     ScopesChanged,
+    /// A photo larger than the hub takes (`blob_too_large`): that photo
+    /// stays on this device, the others still go.
+    BlobTooLarge,
     /// Any other code (a bad request is a bug of this build or a newer hub's
     /// code): retried with backoff, never blocking.
     Unrecognised,
@@ -209,6 +213,7 @@ impl Refusal {
             "cursor_ahead" => Refusal::CursorAhead,
             "bad_cursor" => Refusal::BadCursor,
             "scopes_changed" => Refusal::ScopesChanged,
+            "blob_too_large" => Refusal::BlobTooLarge,
             _ => Refusal::Unrecognised,
         }
     }
@@ -222,7 +227,7 @@ impl Refusal {
             Refusal::StaleEpoch => Some(BlockReason::StaleEpoch),
             Refusal::Unauthenticated | Refusal::DeviceMismatch | Refusal::WrongTenant => Some(BlockReason::SignedOut),
             Refusal::CursorAhead | Refusal::BadCursor | Refusal::ScopesChanged => Some(BlockReason::SnapshotNeeded),
-            Refusal::Unrecognised => None,
+            Refusal::BlobTooLarge | Refusal::Unrecognised => None,
         }
     }
 }

@@ -1,7 +1,9 @@
 //! The device's photo store on a real SQLite file and a real temp folder:
 //! content-addressed atomic files, the product's class-F photo fields, the
-//! upload queue across a restart, LRU eviction under the cache limit (never
-//! of a file the hub does not have), and fetched blobs checked by hash. The
+//! upload queue across a restart, a file the hub will not take (too large)
+//! set aside without holding up the rest, LRU eviction under the cache
+//! limit (never of a file the hub does not have), and fetched blobs checked
+//! by hash. The
 //! hub's blob endpoints are stood in for by an in-memory map here; the app's
 //! tests run the same engine against the real hub.
 
@@ -10,7 +12,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use stockroom_core::photos::{run_photo_step, sha256_hex, BlobLink, PhotoStep, PhotoSyncState};
-use stockroom_core::sync::{LinkError, SyncConfig};
+use stockroom_core::sync::{FailureKind, LinkError, Refusal, SyncConfig};
 use stockroom_core::{CoreError, PhotoSize, PhotoStore, PhotoVersions, Store};
 use uuid::Uuid;
 
@@ -22,6 +24,8 @@ struct MemoryBlobs {
     blobs: Mutex<HashMap<String, Vec<u8>>>,
     lie: Mutex<bool>,
     down: Mutex<bool>,
+    /// Larger blobs are refused as the hub refuses them (413).
+    max_bytes: Mutex<Option<usize>>,
 }
 
 fn network_down() -> LinkError {
@@ -37,6 +41,12 @@ impl BlobLink for MemoryBlobs {
             return Err(network_down());
         }
         assert_eq!(sha256_hex(&bytes), sha256, "a blob is uploaded under its own hash");
+        if self.max_bytes.lock().unwrap().is_some_and(|max| bytes.len() > max) {
+            return Err(LinkError {
+                kind: FailureKind::Refused(Refusal::BlobTooLarge),
+                detail: "hub answered 413 blob_too_large".into(),
+            });
+        }
         self.blobs.lock().unwrap().insert(sha256.to_string(), bytes);
         Ok(())
     }
@@ -259,6 +269,49 @@ async fn the_upload_queue_survives_a_restart_and_a_dead_network() {
     let blobs = link.blobs.lock().unwrap().clone();
     assert_eq!(blobs.get(&sha256_hex(&set.large_1024)), Some(&set.large_1024));
     assert_eq!(blobs.get(&sha256_hex(&set.thumb_256)), Some(&set.thumb_256));
+}
+
+#[tokio::test]
+async fn a_photo_the_hub_will_not_take_is_set_aside_and_the_rest_still_go() {
+    let test = TestStore::new().await;
+    let dir = photo_dir(&test);
+    let photos = PhotoStore::open(&dir).unwrap();
+    let link = MemoryBlobs::default();
+    *link.max_bytes.lock().unwrap() = Some(8_000);
+    // The first product's large photo is over the hub's limit; every other
+    // file, queued after it, is not.
+    let (tea, coffee) = (test.product("TEA", 350).await, test.product("COF", 450).await);
+    let (big, small) = (versions(1, 20_000), versions(2, 6_000));
+    for (product, set) in [(tea, &big), (coffee, &small)] {
+        photos
+            .set_product_photo(&test.store, &test.owner, product, set.clone())
+            .await
+            .unwrap();
+    }
+    let steps = drain(&test.store, &photos, &link).await;
+    assert_eq!(steps.last(), Some(&PhotoStep::Idle), "{steps:?}");
+    let blobs = link.blobs.lock().unwrap().clone();
+    let sent: Vec<&Vec<u8>> = [&big.thumb_256, &small.large_1024, &small.thumb_256]
+        .into_iter()
+        .filter(|bytes| blobs.get(&sha256_hex(bytes)) == Some(*bytes))
+        .collect();
+    assert_eq!(sent.len(), 3, "the files behind the refused one went");
+    assert!(!blobs.contains_key(&sha256_hex(&big.large_1024)));
+    let status = photos.status(&test.store).await.unwrap();
+    assert_eq!((status.to_upload, status.refused), (0, 1));
+    // Kept here (its only copy) and still shown; the refusal is in the inbox.
+    assert_eq!(
+        std::fs::read(file_of(&dir, &sha256_hex(&big.large_1024))).unwrap(),
+        big.large_1024
+    );
+    let notices = test.store.sync_notices(10).await.unwrap();
+    let codes: Vec<(&str, &str)> = notices
+        .iter()
+        .map(|notice| (notice.op_type.as_str(), notice.code.as_str()))
+        .collect();
+    assert_eq!(codes, [("photo.upload", "blob_too_large")]);
+    // Not tried again.
+    assert_eq!(drain(&test.store, &photos, &link).await, [PhotoStep::Idle]);
 }
 
 #[tokio::test]

@@ -1,16 +1,17 @@
 //! The device's side of sync without a hub: feed pages built by hand are
 //! applied (field last-writer-wins, own writes held until the hub confirms
 //! them, ledger facts once), a page whose chain does not follow applies
-//! nothing, push answers trim the outbox, a new epoch renumbers it, and the
+//! nothing, a user from the hub takes its name from a local one, push
+//! answers trim the outbox, a new epoch renumbers it, and the
 //! session token round-trips through the OS keychain.
 
-use stockroom_core::protocol::ops::{Entity, FieldsSet, OrderDecided, OrderDecision, OrderRejectReason};
+use stockroom_core::protocol::ops::{Entity, FieldsSet, OrderDecided, OrderDecision, OrderRejectReason, UserSet};
 use stockroom_core::protocol::snapshot::{chain_hex, chain_next, GENESIS_CHAIN};
 use stockroom_core::protocol::sync::{
     FeedChange, FeedEntry, OpOutcome, OpResult, PullResponse, PushResponse, RawOpEnvelope, RejectCode,
 };
 use stockroom_core::protocol::{Hlc, Op, OpEnvelope};
-use stockroom_core::{Money, NewCustomer, OrderStatus, ProductPatch, Qty};
+use stockroom_core::{Money, NewCustomer, NewUser, OrderStatus, ProductPatch, Qty, Role};
 use uuid::Uuid;
 
 use crate::support::{TestStore, START_MS};
@@ -459,4 +460,52 @@ async fn the_hubs_answer_settles_an_order_and_a_rejection_reaches_the_inbox() {
     );
     let number = orders[1].number.clone().unwrap();
     assert_eq!(notices[0].detail.as_deref(), Some(format!("order {number}").as_str()));
+}
+
+fn remote_user(id: Uuid, username: &str, role: &str) -> RawOpEnvelope {
+    let envelope = OpEnvelope {
+        op_id: Uuid::now_v7(),
+        device_id: OTHER_DEVICE,
+        epoch: 1,
+        seq: 1,
+        hlc: Hlc::new(START_MS, 0),
+        user_id: Uuid::from_u128(0xee),
+        type_version: 1,
+        op: Op::UserSet(UserSet {
+            id,
+            username: username.to_string(),
+            display_name: username.to_string(),
+            role: role.to_string(),
+            active: true,
+        }),
+    };
+    RawOpEnvelope::from(&envelope)
+}
+
+#[tokio::test]
+async fn a_hub_user_takes_its_name_from_a_local_user_of_the_same_name() {
+    let t = TestStore::new().await;
+    let new_user = NewUser {
+        username: "Anna".into(),
+        display_name: "Anna here".into(),
+        role: Role::Cashier,
+        pin: "2468".into(),
+    };
+    let local = t.store.create_user(&t.owner, &new_user).await.unwrap();
+    assert!(t.store.user_unsent(local).await.unwrap(), "made here, not sent yet");
+    assert!(!t.store.user_unsent(Uuid::now_v7()).await.unwrap());
+
+    // The hub's Anna, another user, arrives: applying does not stop on the name.
+    let hubs = Uuid::now_v7();
+    let (users, _) = page(0, GENESIS_CHAIN, vec![remote_user(hubs, "anna", "manager")]);
+    let report = t.store.apply_pull(&users).await.unwrap();
+    assert_eq!((report.applied, report.not_applied), (1, 0));
+    let users = t.store.users().await.unwrap();
+    let hub_anna = users.iter().find(|user| user.id == hubs).unwrap();
+    assert_eq!((hub_anna.username.as_str(), hub_anna.role), ("anna", Role::Manager));
+    let ours = users.iter().find(|user| user.id == local).unwrap();
+    let expected = format!("Anna~{}", &local.to_string()[..4]);
+    assert_eq!(ours.username, expected);
+    // Ours still signs in here with its PIN, under its new name.
+    t.store.sign_in(&expected, "2468").await.unwrap();
 }

@@ -35,6 +35,7 @@ const MAX_TTL_SECS: u32 = 7 * 24 * 60 * 60;
 pub(super) struct EnrollingUser {
     pub id: Uuid,
     pub tenant_id: Uuid,
+    pub username: String,
     pub role: Role,
     /// The location an enrolment code assigns the device to.
     pub location_id: Option<Uuid>,
@@ -120,11 +121,13 @@ pub(super) async fn take(
         TakenCode::Taken {
             tenant_id,
             user_id,
+            username,
             role,
             location_id,
         } => Ok(EnrollingUser {
             id: user_id,
             tenant_id,
+            username,
             role,
             location_id,
         }),

@@ -112,6 +112,7 @@ pub async fn enrol(
                 user.map(|user| EnrollingUser {
                     id: user.id,
                     tenant_id: user.tenant_id,
+                    username: request.username.trim().to_string(),
                     role: user.role,
                     location_id: None,
                 })
@@ -162,6 +163,7 @@ pub async fn enrol(
         role: user.role.as_str().to_string(),
         hub_time_ms: state.clock.now_ms(),
         location_id,
+        username: user.username,
     }))
 }
 

@@ -14,6 +14,7 @@ use stockroom_protocol::snapshot::SNAPSHOT_CONTENT_TYPE;
 use super::error::AppError;
 use super::extract::AuthDevice;
 use super::handlers::check_version_header;
+use crate::snapshot::CacheRules;
 use crate::state::AppState;
 
 /// The body goes out in pieces of this size, each a slice of the shared
@@ -33,7 +34,10 @@ pub async fn snapshot(
             auth.tenant_id,
             auth.grant(),
             state.clock.now_ms(),
-            state.config.snapshot_max_age_ms,
+            CacheRules {
+                max_age_ms: state.config.snapshot_max_age_ms,
+                max_bytes: state.config.snapshot_cache_bytes,
+            },
         )
         .await?;
     let etag = snapshot.etag();

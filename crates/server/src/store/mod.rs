@@ -165,6 +165,8 @@ pub enum TakenCode {
     Taken {
         tenant_id: Uuid,
         user_id: Uuid,
+        /// The user's username as the hub holds it.
+        username: String,
         role: Role,
         /// The code's location assignment for the device.
         location_id: Option<Uuid>,
@@ -333,6 +335,26 @@ pub(crate) mod rows {
     /// know reads as `Unrecognised`).
     pub fn reject_code(stored: Option<String>) -> Option<RejectCode> {
         stored.map(|code| RejectCode::parse(&code).unwrap_or(RejectCode::Unrecognised))
+    }
+
+    /// Makes or updates the account of an applied `user.set` (never one of
+    /// another tenant): `$1` id, `$2` tenant, `$3` username, `$4` display
+    /// name, `$5` role, `$6` active, `$7` now. A new account has no
+    /// password (`''` matches none): it enrols with codes only.
+    pub const SAVE_ACCOUNT: &str =
+        "INSERT INTO users (id, tenant_id, username, display_name, role, password_hash, active, created_ms)
+         VALUES ($1, $2, $3, $4, $5, '', $6, $7)
+         ON CONFLICT (id) DO UPDATE SET username = excluded.username, display_name = excluded.display_name,
+                                        role = excluded.role, active = excluded.active
+         WHERE users.tenant_id = excluded.tenant_id";
+
+    /// The display name an account made from a `user.set` gets: its own,
+    /// or its username when it has none.
+    pub fn account_display_name(user: &stockroom_protocol::ops::UserSet) -> &str {
+        match user.display_name.trim() {
+            "" => user.username.trim(),
+            name => name,
+        }
     }
 
     pub fn to_i64(value: u64, what: &str) -> Result<i64, crate::HubError> {

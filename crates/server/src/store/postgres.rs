@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, QueryBuilder, Transaction};
+use stockroom_protocol::ops::UserSet;
 use stockroom_protocol::sync::{RawOpEnvelope, RejectCode};
 use uuid::Uuid;
 
@@ -18,7 +19,7 @@ use super::{
 use crate::error::HubError;
 use crate::policy::Role;
 use crate::push::{
-    self, held_code, CodeKind, HubUser, KnownOp, OpLogRow, PushEnd, PushTx, RecordKey, Recorded, TenantHead,
+    self, held_code, Account, CodeKind, HubUser, KnownOp, OpLogRow, PushEnd, PushTx, RecordKey, Recorded, TenantHead,
 };
 use crate::records::{entity_name, parse_entity, Record};
 use crate::scopes::{parse_scope_chains, Grant};
@@ -31,6 +32,7 @@ mod feed;
 mod snapshot;
 use feed::feed_entry;
 // Blobs, enrolment codes and feed-head notifications, beside this file.
+mod accounts;
 mod blobs;
 mod enrol_codes;
 mod feed_notify;
@@ -471,6 +473,14 @@ impl PushTx for PgPushTx {
                 Ok(((parse_entity(&entity)?, row_id), Record::from_json(&fields, &stamps)?))
             })
             .collect()
+    }
+
+    async fn accounts(&mut self, ids: &[Uuid], folded_usernames: &[String]) -> Result<Vec<Account>, HubError> {
+        accounts::accounts(&mut self.0, ids, folded_usernames).await
+    }
+
+    async fn save_account(&mut self, tenant_id: Uuid, user: &UserSet, now_ms: u64) -> Result<(), HubError> {
+        accounts::save_account(&mut self.0, tenant_id, user, now_ms).await
     }
 
     async fn code_holders(

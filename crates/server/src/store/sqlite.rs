@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
+use stockroom_protocol::ops::UserSet;
 use stockroom_protocol::sync::{RawOpEnvelope, RejectCode};
 use uuid::Uuid;
 
@@ -20,7 +21,8 @@ use super::{
 use crate::error::HubError;
 use crate::policy::Role;
 use crate::push::{
-    self, held_code, CodeKind, FeedRow, HubUser, KnownOp, OpLogRow, PushEnd, PushTx, RecordKey, Recorded, TenantHead,
+    self, held_code, Account, CodeKind, FeedRow, HubUser, KnownOp, OpLogRow, PushEnd, PushTx, RecordKey, Recorded,
+    TenantHead,
 };
 use crate::records::{entity_name, parse_entity, Record};
 use crate::scopes::{parse_scope_chains, Grant};
@@ -33,6 +35,7 @@ mod feed;
 mod snapshot;
 use feed::feed_entry;
 // Blobs, enrolment codes and the feed head, beside this file.
+mod accounts;
 mod blobs;
 mod enrol_codes;
 mod feed_head;
@@ -582,6 +585,14 @@ impl PushTx for SqlitePushTx {
             }
         }
         Ok(found)
+    }
+
+    async fn accounts(&mut self, ids: &[Uuid], folded_usernames: &[String]) -> Result<Vec<Account>, HubError> {
+        accounts::accounts(&mut self.0, ids, folded_usernames).await
+    }
+
+    async fn save_account(&mut self, tenant_id: Uuid, user: &UserSet, now_ms: u64) -> Result<(), HubError> {
+        accounts::save_account(&mut self.0, tenant_id, user, now_ms).await
     }
 
     async fn code_holders(

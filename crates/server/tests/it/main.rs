@@ -4,6 +4,7 @@
 
 mod support;
 
+mod app_users;
 mod assign;
 mod blobs;
 mod codes;

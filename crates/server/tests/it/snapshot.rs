@@ -27,6 +27,7 @@ on_both_backends!(
     the_chain_recomputed_over_pulled_pages_is_the_hubs,
     a_cut_body_has_no_end_line,
     a_fleet_asking_at_once_costs_one_build,
+    the_cache_keeps_to_its_bytes,
     a_record_the_database_refuses_rejects_that_op_alone,
 );
 
@@ -428,6 +429,29 @@ async fn a_cut_body_has_no_end_line(hub: TestHub) {
         );
         assert_eq!(lines[..], whole[..lines.len()], "what came is a prefix");
     }
+}
+
+async fn the_cache_keeps_to_its_bytes(mut hub: TestHub) {
+    let (olive, _) = two_devices(&hub).await;
+    hub.add_user("Other Shop", "oscar", Role::Owner).await;
+    let oscar = hub.enrol("oscar").await;
+    hub.push(&olive, &olive.payments(1, 3)).await;
+    hub.push(&oscar, &oscar.payments(1, 2)).await;
+    // Room for one shop's snapshot, not two.
+    let (_, _, body) = get_snapshot(&hub, &olive, None).await;
+    hub.reconfigure(|config| config.snapshot_cache_bytes = body.len() + 10);
+    get_snapshot(&hub, &oscar, None).await;
+    assert_eq!(hub.state.snapshots.builds(), 2);
+    let (held, bytes) = hub.state.snapshots.held();
+    assert_eq!(held, 1, "the shop asked for longest ago was dropped");
+    assert!(bytes <= body.len() + 10, "{bytes} bytes held");
+    // Oscar's is still cached; Olive's is built again, and Oscar's goes.
+    get_snapshot(&hub, &oscar, None).await;
+    assert_eq!(hub.state.snapshots.builds(), 2);
+    let (_, _, again) = get_snapshot(&hub, &olive, None).await;
+    assert_eq!(hub.state.snapshots.builds(), 3);
+    assert_eq!(lines_of(&again), lines_of(&body), "built again, the same snapshot");
+    assert_eq!(hub.state.snapshots.held().0, 1);
 }
 
 async fn a_fleet_asking_at_once_costs_one_build(hub: TestHub) {

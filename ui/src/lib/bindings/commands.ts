@@ -21,6 +21,7 @@ import type { DashboardArgs } from "./DashboardArgs";
 import type { DashboardDto } from "./DashboardDto";
 import type { DismissInboxItemArgs } from "./DismissInboxItemArgs";
 import type { EnrolArgs } from "./EnrolArgs";
+import type { EnrolCodeDto } from "./EnrolCodeDto";
 import type { GetReceiptArgs } from "./GetReceiptArgs";
 import type { IdArgs } from "./IdArgs";
 import type { InboxItemDto } from "./InboxItemDto";
@@ -30,6 +31,7 @@ import type { ListTransfersArgs } from "./ListTransfersArgs";
 import type { LocationArgs } from "./LocationArgs";
 import type { LocationDto } from "./LocationDto";
 import type { LookupCodeArgs } from "./LookupCodeArgs";
+import type { MakeEnrolCodeArgs } from "./MakeEnrolCodeArgs";
 import type { MovementDto } from "./MovementDto";
 import type { NoArgs } from "./NoArgs";
 import type { OpenShiftArgs } from "./OpenShiftArgs";
@@ -119,6 +121,7 @@ export type Commands = {
   inbox: { args: NoArgs; out: Array<InboxItemDto> };
   dismiss_inbox_item: { args: DismissInboxItemArgs; out: null };
   set_device_location: { args: SetDeviceLocationArgs; out: AppInfo };
+  make_enrol_code: { args: MakeEnrolCodeArgs; out: EnrolCodeDto };
 };
 
 export type CommandName = keyof Commands;
@@ -174,6 +177,7 @@ export const COMMAND_NAMES: CommandName[] = [
   "inbox",
   "dismiss_inbox_item",
   "set_device_location",
+  "make_enrol_code",
 ];
 
 /** Commands that take raw bytes, not JSON args (`scanFrame`, `decodeImage`, the photo commands). */

@@ -88,6 +88,7 @@ impl PostgresStore {
             TakenCode::Taken {
                 tenant_id,
                 user_id,
+                username,
                 role: role_of(&role)?,
                 location_id,
             }

@@ -86,6 +86,7 @@ impl SqliteStore {
             TakenCode::Taken {
                 tenant_id: parse_uuid(&tenant_id)?,
                 user_id: parse_uuid(&user_id)?,
+                username,
                 role: role_of(&role)?,
                 location_id: location_id.as_deref().map(parse_uuid).transpose()?,
             }
