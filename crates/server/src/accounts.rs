@@ -67,7 +67,9 @@ pub async fn add_user(store: &dyn HubStore, user: NewUser, now_ms: u64) -> Resul
     Ok(AddedUser { tenant_id, user_id })
 }
 
-fn check_name(field: &'static str, name: &str) -> Result<(), HubError> {
+/// Fails unless `name` is one a hub account may hold: not blank, at most
+/// [`MAX_NAME_CHARS`] characters, no control characters.
+pub(crate) fn check_name(field: &'static str, name: &str) -> Result<(), HubError> {
     let problem = if name.trim().is_empty() {
         "is empty"
     } else if name.chars().count() > MAX_NAME_CHARS {

@@ -238,13 +238,9 @@ fn shape_holds(op: &Op) -> bool {
         }
         Op::PaymentReceived(entry) => is_currency_code(&entry.currency),
         Op::OrderSubmitted(order) => !order.lines.is_empty() && is_currency_code(&order.currency),
-        // A username a hub account can hold (see `crate::accounts`).
+        // A username a hub account can hold.
         Op::UserSet(user) => {
-            let name = user.username.trim();
-            !name.is_empty()
-                && name.chars().count() <= 100
-                && !name.chars().any(char::is_control)
-                && Role::parse(&user.role).is_some()
+            crate::accounts::check_name("username", user.username.trim()).is_ok() && Role::parse(&user.role).is_some()
         }
         Op::OrderDecided(_) => true,
     }

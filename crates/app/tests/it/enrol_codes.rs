@@ -11,31 +11,15 @@ use crate::support::Twin;
 /// The hub address and code of an enrolment link, read the way the start
 /// screen reads them (`ui/src/lib/enrolLink.ts`).
 fn link_parts(link: &str) -> (String, String) {
-    let query = link.strip_prefix("stockroom://enrol?").expect("an enrolment link");
-    let mut hub = None;
-    let mut code = None;
-    for pair in query.split('&') {
-        let (name, value) = pair.split_once('=').unwrap();
-        let mut decoded = String::new();
-        let mut bytes = value.bytes();
-        while let Some(byte) = bytes.next() {
-            if byte == b'%' {
-                let hex: String = [bytes.next().unwrap(), bytes.next().unwrap()]
-                    .iter()
-                    .map(|b| *b as char)
-                    .collect();
-                decoded.push(u8::from_str_radix(&hex, 16).unwrap() as char);
-            } else {
-                decoded.push(byte as char);
-            }
-        }
-        match name {
-            "hub" => hub = Some(decoded),
-            "code" => code = Some(decoded),
-            _ => {}
-        }
-    }
-    (hub.unwrap(), code.unwrap())
+    let link = reqwest::Url::parse(link).expect("an enrolment link");
+    assert_eq!((link.scheme(), link.host_str()), ("stockroom", Some("enrol")));
+    let value = |name: &str| {
+        link.query_pairs()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.into_owned())
+            .unwrap_or_else(|| panic!("no {name} in {link}"))
+    };
+    (value("hub"), value("code"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
