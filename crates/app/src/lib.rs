@@ -41,6 +41,7 @@ macro_rules! with_commands {
             set_price(SetPriceArgs) -> ();
             list_categories(NoArgs) -> Vec<CategoryDto>;
             list_customers(ListCustomersArgs) -> Vec<CustomerDto>;
+            assign_customer(AssignCustomerArgs) -> CustomerDto;
             customer_catalog(CustomerCatalogArgs) -> CustomerCatalogPage;
             submit_order(SubmitOrderArgs) -> OrderDto;
             list_orders(ListOrdersArgs) -> Vec<OrderSummaryDto>;

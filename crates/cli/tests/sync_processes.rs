@@ -18,17 +18,13 @@ const ROUNDS: usize = 6;
 const SALES_PER_ROUND: u64 = 30;
 const PASSWORD: &str = "a long hub password";
 
-/// The hub binary, built (if needed) into the same target folder.
+/// The hub binary, built (if needed) into the same target folder the way
+/// `cargo test --workspace` (and nextest) builds it for the hub's own tests:
+/// after such a build this compiles nothing, where building the package
+/// alone would resolve other features and compile many dependencies anew.
 fn hub_binary() -> PathBuf {
     let status = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "stockroom-server",
-            "--bin",
-            "stockroom-server",
-        ])
+        .args(["test", "--quiet", "--workspace", "--no-run"])
         .status()
         .expect("cargo build of the hub");
     assert!(status.success(), "building stockroom-server failed");

@@ -1,13 +1,14 @@
 //! Customers (class F profile: code, name, contacts, price list, currency,
-//! credit limit) and their account ledger: the balance owed is derived from
-//! `account_entries`, never stored; payments on account are ledger facts.
+//! credit limit, the salesperson who looks after them) and their account
+//! ledger: the balance owed is derived from `account_entries`, never stored;
+//! payments on account are ledger facts.
 
 use sqlx::SqliteConnection;
 use stockroom_protocol::ops::{AccountEntry, AccountEntryKind, Entity, PaymentMethod};
 use stockroom_protocol::{Hlc, Op};
 use uuid::Uuid;
 
-use crate::auth::{Permission, Session};
+use crate::auth::{Permission, Role, Session};
 use crate::catalog::price_lists::price_list_in;
 use crate::error::{CoreError, Result};
 use crate::ids::parse_uuid;
@@ -29,6 +30,9 @@ pub struct Customer {
     pub currency: Currency,
     pub credit_limit: Money,
     pub active: bool,
+    /// The salesperson who looks after the customer: only their devices
+    /// (and those that see every customer) hold it.
+    pub salesperson_id: Option<Uuid>,
 }
 
 /// What a salesperson or manager enters to add a customer.
@@ -43,6 +47,9 @@ pub struct NewCustomer {
     pub currency: Currency,
     /// In the customer's currency; zero means no credit.
     pub credit_limit: Money,
+    /// Who looks after the customer. `None` from a salesperson means
+    /// themselves; naming someone else takes [`Permission::AssignCustomers`].
+    pub salesperson_id: Option<Uuid>,
 }
 
 impl NewCustomer {
@@ -56,6 +63,7 @@ impl NewCustomer {
             price_list_id: None,
             currency,
             credit_limit: Money::zero(currency),
+            salesperson_id: None,
         }
     }
 }
@@ -71,6 +79,8 @@ pub struct CustomerPatch {
     pub email: Option<Option<String>>,
     pub price_list_id: Option<Option<Uuid>>,
     pub credit_limit: Option<Money>,
+    /// Takes [`Permission::AssignCustomers`].
+    pub salesperson_id: Option<Option<Uuid>>,
 }
 
 /// Money collected from a customer against their account.
@@ -119,9 +129,11 @@ struct CustomerRow {
     currency: String,
     credit_limit_minor: i64,
     active: bool,
+    salesperson_id: Option<String>,
 }
 
-const CUSTOMER_COLUMNS: &str = "id, code, name, phone, email, price_list_id, currency, credit_limit_minor, active";
+const CUSTOMER_COLUMNS: &str =
+    "id, code, name, phone, email, price_list_id, currency, credit_limit_minor, active, salesperson_id";
 
 fn customer_from_row(row: CustomerRow) -> Result<Customer> {
     let currency: Currency = row.currency.parse()?;
@@ -135,6 +147,7 @@ fn customer_from_row(row: CustomerRow) -> Result<Customer> {
         currency,
         credit_limit: Money::new(row.credit_limit_minor, currency),
         active: row.active,
+        salesperson_id: row.salesperson_id.as_deref().map(parse_uuid).transpose()?,
     })
 }
 
@@ -257,6 +270,15 @@ impl Store {
         if customer.credit_limit.minor != 0 || customer.price_list_id.is_some() {
             session.require(Permission::ManageCredit)?;
         }
+        let salesperson_id = match customer.salesperson_id {
+            Some(salesperson) if salesperson != session.user_id() => {
+                session.require(Permission::AssignCustomers)?;
+                Some(salesperson)
+            }
+            Some(own) => Some(own),
+            None if session.role() == Role::Salesperson => Some(session.user_id()),
+            None => None,
+        };
         let name = check_name(&customer.name)?;
         check_credit_limit(customer.credit_limit, customer.currency)?;
         let code = optional_text(&customer.code);
@@ -281,6 +303,7 @@ impl Store {
                     ("currency", FieldValue::Text(Some(customer.currency.to_string()))),
                     ("credit_limit_minor", FieldValue::Int(customer.credit_limit.minor)),
                     ("active", FieldValue::Bool(true)),
+                    ("salesperson_id", FieldValue::Id(salesperson_id)),
                 ],
             )
             .await?;
@@ -335,6 +358,12 @@ impl Store {
             check_credit_limit(limit, current.currency)?;
             if limit != current.credit_limit {
                 fields.push(("credit_limit_minor", FieldValue::Int(limit.minor)));
+            }
+        }
+        if let Some(salesperson_id) = patch.salesperson_id {
+            if salesperson_id != current.salesperson_id {
+                session.require(Permission::AssignCustomers)?;
+                fields.push(("salesperson_id", FieldValue::Id(salesperson_id)));
             }
         }
         if fields.is_empty() {

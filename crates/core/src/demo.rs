@@ -86,6 +86,7 @@ pub async fn seed_demo(store: &Store, owner: &Session) -> Result<Option<DemoRepo
     let eur: Currency = "EUR".parse()?;
     let usd: Currency = "USD".parse()?;
 
+    let mut salesperson = None;
     for (username, display_name, role, pin) in DEMO_STAFF {
         let new_user = NewUser {
             username: username.into(),
@@ -93,7 +94,10 @@ pub async fn seed_demo(store: &Store, owner: &Session) -> Result<Option<DemoRepo
             role,
             pin: pin.into(),
         };
-        store.create_user(owner, &new_user).await?;
+        let user = store.create_user(owner, &new_user).await?;
+        if role == Role::Salesperson {
+            salesperson = Some(user);
+        }
     }
 
     let shop = store
@@ -159,6 +163,8 @@ pub async fn seed_demo(store: &Store, owner: &Session) -> Result<Option<DemoRepo
                 price_list_id: Some(wholesale),
                 currency: eur,
                 credit_limit: Money::new(50_000, eur),
+                // Sam looks after the café: it is on his device.
+                salesperson_id: salesperson,
             },
         )
         .await?;

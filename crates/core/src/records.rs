@@ -105,6 +105,7 @@ pub(crate) fn columns_of(entity: Entity) -> &'static [&'static str] {
             "currency",
             "credit_limit_minor",
             "active",
+            "salesperson_id",
         ],
     }
 }

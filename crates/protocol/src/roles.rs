@@ -56,6 +56,8 @@ pub enum Permission {
     ManageCustomers,
     /// A customer's credit limit and price list: what they may owe and pay.
     ManageCredit,
+    /// Which salesperson looks after a customer (whose devices hold it).
+    AssignCustomers,
     ReceiveStock,
     AdjustStock,
     TransferStock,

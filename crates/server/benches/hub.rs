@@ -338,6 +338,7 @@ fn wire_bytes() -> Result<()> {
             enrolled_by: Uuid::nil(),
             enrolled_by_role: Role::Owner,
             location_id: None,
+            customers_version: 0,
         },
     };
     println!("## bytes per op on the wire (a push body of {OPS_PER_PUSH} ops / {OPS_PER_PUSH})");

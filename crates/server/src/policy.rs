@@ -96,7 +96,7 @@ pub fn decide_and_decode(envelope: &RawOpEnvelope, actor: Actor, tenant_id: Uuid
     let Ok(op) = decode_op(&envelope.op.op_type, &envelope.op.data) else {
         return (Decision::Reject(RejectCode::InvalidPayload), None);
     };
-    let decision = decide_op(&op, actor, tenant_id);
+    let decision = decide_op(&op, actor, envelope.user_id, tenant_id);
     (decision, Some(op))
 }
 
@@ -121,7 +121,7 @@ pub fn decode_op(op_type: &str, data: &serde_json::Value) -> Result<Op, serde_js
     })
 }
 
-fn decide_op(op: &Op, actor: Actor, tenant_id: Uuid) -> Decision {
+fn decide_op(op: &Op, actor: Actor, user_id: Uuid, tenant_id: Uuid) -> Decision {
     let mut breaches = Vec::new();
     if actor.tenant_id != tenant_id {
         breaches.push(Breach::WrongTenant);
@@ -129,7 +129,7 @@ fn decide_op(op: &Op, actor: Actor, tenant_id: Uuid) -> Decision {
     if !actor.active {
         breaches.push(Breach::UserInactive);
     }
-    if !role_may_make(actor.role, op) {
+    if !role_may_make(actor.role, op) || !may_assign(actor.role, user_id, op) {
         breaches.push(Breach::RoleNotAllowed);
     }
     if !shape_holds(op) {
@@ -217,6 +217,32 @@ fn role_may_make(role: Role, op: &Op) -> bool {
     permitted && owner_rule
 }
 
+/// The salesperson a customer change assigns the customer to, if it names
+/// one: `Some(None)` for no one, `Some(Some(id))`; a value that is neither
+/// null nor a UUID is `Err`.
+fn assigned_by(op: &Op) -> Option<Result<Option<Uuid>, ()>> {
+    let Op::FieldsSet(set) = op else { return None };
+    if set.entity != Entity::Customer {
+        return None;
+    }
+    let value = set.fields.get(crate::push::SALESPERSON_FIELD)?;
+    Some(match value {
+        serde_json::Value::Null => Ok(None),
+        serde_json::Value::String(text) => Uuid::parse_str(text).map(Some).map_err(|_| ()),
+        _ => Err(()),
+    })
+}
+
+/// Only those who may assign customers move a customer to a salesperson;
+/// anyone else who manages customers may leave it with no one or take it
+/// themselves (a salesperson's new customer is their own).
+fn may_assign(role: Role, user_id: Uuid, op: &Op) -> bool {
+    match assigned_by(op) {
+        Some(Ok(Some(salesperson))) => role.allows(Permission::AssignCustomers) || salesperson == user_id,
+        _ => true,
+    }
+}
+
 fn is_currency_code(code: &str) -> bool {
     code.len() == 3 && code.bytes().all(|byte| byte.is_ascii_uppercase())
 }
@@ -228,7 +254,7 @@ fn payments_hold(payments: &[Payment]) -> bool {
 /// The rules a payload of the right type must still keep.
 fn shape_holds(op: &Op) -> bool {
     match op {
-        Op::FieldsSet(set) => !set.fields.is_empty(),
+        Op::FieldsSet(set) => !set.fields.is_empty() && !matches!(assigned_by(op), Some(Err(()))),
         Op::StockMoved(moved) => !moved.movements.is_empty(),
         Op::SaleCompleted(sale) => {
             !sale.lines.is_empty() && is_currency_code(&sale.currency) && payments_hold(&sale.payments)

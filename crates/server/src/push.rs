@@ -48,16 +48,19 @@ use uuid::Uuid;
 use crate::error::HubError;
 use crate::policy::{self, Actor, Decision, Role};
 use crate::records::Record;
-use crate::scopes::{self, Scope, ScopeChains};
+use crate::scopes::{self, OpScopes, ScopeChains};
 use crate::store::{DeviceAuth, PushReport, PushRules};
 
 mod accounts;
 mod codes;
+mod customers;
 mod orders;
 
 pub(crate) use accounts::Account;
 use accounts::AccountChange;
 pub(crate) use codes::{held_code, CodeKind};
+use customers::Assignments;
+pub(crate) use customers::{assigned_salesperson, SALESPERSON_FIELD};
 use orders::decide_orders;
 pub(crate) use orders::hub_device_id;
 
@@ -106,6 +109,8 @@ pub(crate) struct FeedRow {
     pub op_id: Uuid,
     pub chain: [u8; 32],
     pub scopes: Vec<(String, [u8; 32])>,
+    /// The customers the entry concerns (`feed_customers`).
+    pub customers: Vec<Uuid>,
 }
 
 /// The tenant row as a push holds it: the feed head, the chain there, and
@@ -230,6 +235,9 @@ pub(crate) struct PushEnd<'a> {
     pub scope_chains_json: Option<String>,
     /// How far ahead of hub time the device's newest stamp was, and when.
     pub skew: Option<(u64, u64)>,
+    /// Salespersons who gained or lost a customer: their
+    /// `customers_version` goes up by one.
+    pub moved: &'a [Uuid],
 }
 
 /// How a push writes its new ops (see the module's doc).
@@ -282,8 +290,11 @@ struct Pending<'a> {
     order: Option<OrderSubmitted>,
     /// An applied `user.set`, which changes a hub account.
     account: Option<AccountChange>,
-    /// The feed scopes it belongs to, if applied (its answer's too).
-    scopes: Vec<Scope>,
+    /// The feed scopes it belongs to, if applied (its answer's too), before
+    /// its customers are looked up.
+    scopes: OpScopes,
+    /// Whether its maker may move customers between salespersons.
+    assigns_customers: bool,
 }
 
 /// What became of a pending op.
@@ -389,7 +400,7 @@ async fn push_batch<T: PushTx>(
         };
         let scopes = match rejected {
             None => scopes::scopes_of(decoded.as_ref()),
-            Some(_) => Vec::new(),
+            Some(_) => OpScopes::default(),
         };
         let (mut fields_set, mut order, mut account) = (None, None, None);
         match (rejected, decoded) {
@@ -419,6 +430,7 @@ async fn push_batch<T: PushTx>(
             order,
             account,
             scopes,
+            assigns_customers: actor.role.allows(policy::Permission::AssignCustomers),
         });
         results.push(None);
         last_seq = envelope.seq;
@@ -427,6 +439,7 @@ async fn push_batch<T: PushTx>(
     let mut tenant = TenantLock::default();
     codes::reject_taken_codes(tx, auth, &mut pending, &mut tenant).await?;
     accounts::reject_account_clashes(tx, auth, &mut pending, &mut tenant).await?;
+    let mut assignments = Assignments::load(tx, auth, &mut pending, &mut tenant).await?;
     let written = match mode {
         Mode::AllAtOnce => record_group(tx, auth, &pending, &mut tenant).await?,
         Mode::OpByOp => write_one_by_one(tx, auth, &pending, &mut tenant).await?,
@@ -478,18 +491,20 @@ async fn push_batch<T: PushTx>(
         }
         let mut answers = decisions.iter().map(|(index, _)| *index).zip(&decision_rows).peekable();
         for (index, op) in fed.iter().enumerate() {
-            let mut rows = vec![&op.row];
+            let op_scopes = assignments.scopes(op);
+            let mut rows = vec![(&op.row, op.scopes.named.clone())];
             if let Some((_, answer)) = answers.next_if(|(answered, _)| *answered == index) {
-                rows.push(answer);
+                rows.push((answer, Vec::new()));
             }
-            for row in rows {
+            for (row, customers) in rows {
                 let position = first_position + feed.len() as u64;
                 let canonical = canonical_as_fed(row);
                 chain = chain_link(&chain, position, &canonical);
                 feed.push(FeedRow {
                     op_id: row.envelope.op_id,
                     chain,
-                    scopes: scopes::link(&mut scope_chains, &op.scopes, position, &canonical),
+                    scopes: scopes::link(&mut scope_chains, &op_scopes, position, &canonical),
+                    customers,
                 });
             }
         }
@@ -506,6 +521,7 @@ async fn push_batch<T: PushTx>(
         head,
         scope_chains_json,
         skew: skew_ms.map(|skew_ms| (skew_ms, rules.now_ms)),
+        moved: &assignments.moved(),
     })
     .await?;
     Ok(PushReport {

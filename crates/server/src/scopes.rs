@@ -3,8 +3,10 @@
 //! a device may see ([`Grant::for_user`]), both tested by tables.
 //!
 //! Every feed entry belongs to one or more scopes, fixed when it enters the
-//! feed: `shared` (the catalog, locations, users: everyone), `customers`
-//! (customer records, payments, and the sales and returns of a customer),
+//! feed: `shared` (the catalog, locations, users: everyone),
+//! `customers:<salesperson>` (the records, payments, sales and returns of
+//! the customers assigned to that salesperson when the entry was written),
+//! `customers` (the same for customers assigned to no one),
 //! `orders:<salesperson>` (an order and the hub's answer to it) and
 //! `stock:<location>` (stock movements, sales and returns at a location; a
 //! transfer's first leg is at both ends). A device sees the scopes its
@@ -12,6 +14,14 @@
 //! by its location assignment ([`Grant::for_device`]): a till assigned to
 //! one shop receives that shop's stock only, and a salesperson's device
 //! assigned to their van receives the van's stock.
+//!
+//! A salesperson's device holds their own customers only. Which customers
+//! those are is the hub's record of each customer's `salesperson_id` field,
+//! so an entry's customer scope is decided by the push ([`OpScopes::resolve`]
+//! with the hub's current assignments), and a customer moved to another
+//! salesperson changes both salespersons' grants ([`CustomerGrant::Own`]'s
+//! version): their devices take new snapshots, which read a customer's
+//! history by the customer (`feed_customers`), not by the old scope.
 
 use std::collections::BTreeMap;
 
@@ -29,7 +39,10 @@ use crate::policy::Role;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Scope {
     Shared,
+    /// The customers assigned to no salesperson.
     Customers,
+    /// The customers assigned to one salesperson (by user id).
+    CustomersOf(Uuid),
     /// The orders of one salesperson (by user id).
     Orders(Uuid),
     /// The stock of one location.
@@ -38,11 +51,12 @@ pub enum Scope {
 
 impl Scope {
     /// The scope's key as stored and sent: `shared`, `customers`,
-    /// `orders:<uuid>`, `stock:<uuid>`.
+    /// `customers:<uuid>`, `orders:<uuid>`, `stock:<uuid>`.
     pub fn key(&self) -> String {
         match self {
             Scope::Shared => "shared".to_string(),
             Scope::Customers => "customers".to_string(),
+            Scope::CustomersOf(user_id) => format!("customers:{user_id}"),
             Scope::Orders(user_id) => format!("orders:{user_id}"),
             Scope::Stock(location_id) => format!("stock:{location_id}"),
         }
@@ -57,6 +71,7 @@ impl Scope {
                 let (kind, id) = key.split_once(':')?;
                 let id = Uuid::parse_str(id).ok()?;
                 match kind {
+                    "customers" => Some(Scope::CustomersOf(id)),
                     "orders" => Some(Scope::Orders(id)),
                     "stock" => Some(Scope::Stock(id)),
                     _ => None,
@@ -64,19 +79,75 @@ impl Scope {
             }
         }
     }
+
+    /// The customer scope of a customer assigned to `salesperson`.
+    pub fn of_customer(salesperson: Option<Uuid>) -> Scope {
+        salesperson.map_or(Scope::Customers, Scope::CustomersOf)
+    }
+
+    /// Whether this is a customer scope (`customers` or `customers:<id>`).
+    pub fn is_customers(&self) -> bool {
+        matches!(self, Scope::Customers | Scope::CustomersOf(_))
+    }
 }
 
-/// The scopes an applied op belongs to, sorted, never empty. `None` (an op
-/// this build cannot decode) is `shared`: everyone gets what no rule names.
-/// An `order.decided` belongs to the scopes of the order it answers: the
-/// push gives it those (its payload does not name the salesperson), so here
-/// it is `shared` only as a fallback.
-pub fn scopes_of(op: Option<&Op>) -> Vec<Scope> {
+/// The scopes of an applied op before its customers are looked up: those
+/// fixed by the op itself, and the customers it concerns, whose scopes
+/// depend on who each is assigned to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OpScopes {
+    pub fixed: Vec<Scope>,
+    /// The customers whose scopes the op takes. Sorted, without repeats.
+    pub customers: Vec<Uuid>,
+    /// Every customer the op names: `customers`, and an order's customer
+    /// (an order stays in its salesperson's scope, but a snapshot gives a
+    /// salesperson the records of their orders' customers). Sorted, without
+    /// repeats.
+    pub named: Vec<Uuid>,
+}
+
+impl OpScopes {
+    /// The op's scopes, sorted, never empty, with each customer in the
+    /// scope of the salesperson `assigned` says it has.
+    pub fn resolve(&self, assigned: impl Fn(Uuid) -> Option<Uuid>) -> Vec<Scope> {
+        let mut scopes = self.fixed.clone();
+        scopes.extend(
+            self.customers
+                .iter()
+                .map(|customer| Scope::of_customer(assigned(*customer))),
+        );
+        scopes.sort();
+        scopes.dedup();
+        if scopes.is_empty() {
+            scopes.push(Scope::Shared);
+        }
+        scopes
+    }
+}
+
+/// The scopes an applied op belongs to ([`OpScopes`]). `None` (an op this
+/// build cannot decode) is `shared`: everyone gets what no rule names. An
+/// `order.decided` belongs to the scopes of the order it answers: the push
+/// gives it those (its payload does not name the salesperson), so here it
+/// is `shared` only as a fallback.
+pub fn scopes_of(op: Option<&Op>) -> OpScopes {
+    let mut customers = Vec::new();
+    let mut named = Vec::new();
     let mut scopes = match op {
         None | Some(Op::UserSet(_)) | Some(Op::OrderDecided(_)) => vec![Scope::Shared],
+        Some(Op::FieldsSet(set)) if set.entity == Entity::Customer => {
+            customers.push(set.row_id);
+            Vec::new()
+        }
         Some(Op::FieldsSet(set)) => vec![entity_scope(set.entity)],
-        Some(Op::PaymentReceived(_)) => vec![Scope::Customers],
-        Some(Op::OrderSubmitted(order)) => vec![Scope::Orders(order.salesperson_id)],
+        Some(Op::PaymentReceived(payment)) => {
+            customers.push(payment.customer_id);
+            Vec::new()
+        }
+        Some(Op::OrderSubmitted(order)) => {
+            named.push(order.customer_id);
+            vec![Scope::Orders(order.salesperson_id)]
+        }
         Some(Op::StockMoved(moved)) => {
             let mut scopes: Vec<Scope> = moved
                 .movements
@@ -92,9 +163,8 @@ pub fn scopes_of(op: Option<&Op>) -> Vec<Scope> {
         Some(Op::SaleCompleted(sale)) => {
             let mut scopes = vec![Scope::Stock(sale.location_id)];
             scopes.extend(sale.movements.iter().map(|movement| Scope::Stock(movement.location_id)));
-            if sale.customer_id.is_some() || !sale.account_entries.is_empty() {
-                scopes.push(Scope::Customers);
-            }
+            customers.extend(sale.customer_id);
+            customers.extend(sale.account_entries.iter().map(|entry| entry.customer_id));
             scopes
         }
         Some(Op::ReturnCompleted(returned)) => {
@@ -105,21 +175,30 @@ pub fn scopes_of(op: Option<&Op>) -> Vec<Scope> {
                     .iter()
                     .map(|movement| Scope::Stock(movement.location_id)),
             );
-            if !returned.account_entries.is_empty() {
-                scopes.push(Scope::Customers);
-            }
+            customers.extend(returned.account_entries.iter().map(|entry| entry.customer_id));
             scopes
         }
     };
     scopes.sort();
     scopes.dedup();
-    if scopes.is_empty() {
+    customers.sort();
+    customers.dedup();
+    named.extend(&customers);
+    named.sort();
+    named.dedup();
+    if scopes.is_empty() && customers.is_empty() {
         scopes.push(Scope::Shared);
     }
-    scopes
+    OpScopes {
+        fixed: scopes,
+        customers,
+        named,
+    }
 }
 
-/// The scope of a class-F record (and of its `fields.set` ops).
+/// The scope of a class-F record (and of its `fields.set` ops), a
+/// customer's being that of customers assigned to no one (see
+/// [`Scope::of_customer`] for the others).
 pub fn entity_scope(entity: Entity) -> Scope {
     match entity {
         Entity::Customer => Scope::Customers,
@@ -141,11 +220,27 @@ pub enum StockGrant {
     One(Uuid),
 }
 
+/// Which customers a device sees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CustomerGrant {
+    None,
+    /// Every customer, assigned or not.
+    All,
+    /// The customers assigned to this salesperson. `version` counts the
+    /// times a customer was moved to or from them: it is part of the grant
+    /// so that a move changes the grant's tag, and their devices take a
+    /// snapshot of their customers as they now are.
+    Own {
+        salesperson: Uuid,
+        version: u64,
+    },
+}
+
 /// The scopes a device may see, from the role of the user who enrolled it
 /// and the device's location assignment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Grant {
-    pub customers: bool,
+    pub customers: CustomerGrant,
     /// Every salesperson's orders.
     pub all_orders: bool,
     /// One salesperson's own orders.
@@ -154,38 +249,41 @@ pub struct Grant {
 }
 
 impl Grant {
-    /// Owners and managers see everything; a salesperson the catalog, the
-    /// customers and their own orders; the warehouse the catalog, every
+    /// Owners and managers see everything; a salesperson the catalog, their
+    /// own customers and their own orders; the warehouse the catalog, every
     /// location's stock and every order (to pick and ship them: with the
-    /// customers the orders name); a cashier the catalog, the customers and
+    /// customers the orders name); a cashier the catalog, every customer and
     /// every location's stock.
     pub fn for_user(role: Role, user_id: Uuid) -> Grant {
         let none = Grant {
-            customers: false,
+            customers: CustomerGrant::None,
             all_orders: false,
             own_orders: None,
             stock: StockGrant::None,
         };
         match role {
             Role::Owner | Role::Manager => Grant {
-                customers: true,
+                customers: CustomerGrant::All,
                 all_orders: true,
                 stock: StockGrant::All,
                 ..none
             },
             Role::Salesperson => Grant {
-                customers: true,
+                customers: CustomerGrant::Own {
+                    salesperson: user_id,
+                    version: 0,
+                },
                 own_orders: Some(user_id),
                 ..none
             },
             Role::Warehouse => Grant {
-                customers: true,
+                customers: CustomerGrant::All,
                 all_orders: true,
                 stock: StockGrant::All,
                 ..none
             },
             Role::Cashier => Grant {
-                customers: true,
+                customers: CustomerGrant::All,
                 stock: StockGrant::All,
                 ..none
             },
@@ -208,11 +306,36 @@ impl Grant {
         }
     }
 
+    /// The same grant, with the count of customer moves of its salesperson
+    /// (see [`CustomerGrant::Own`]).
+    pub fn with_customers_version(self, version: u64) -> Grant {
+        match self.customers {
+            CustomerGrant::Own { salesperson, .. } => Grant {
+                customers: CustomerGrant::Own { salesperson, version },
+                ..self
+            },
+            _ => self,
+        }
+    }
+
+    /// The salesperson whose customers alone this grant sees, if it is one.
+    pub fn own_customers(&self) -> Option<Uuid> {
+        match self.customers {
+            CustomerGrant::Own { salesperson, .. } => Some(salesperson),
+            _ => None,
+        }
+    }
+
     /// Whether a device of this grant sees `scope`.
     pub fn covers(&self, scope: &Scope) -> bool {
         match scope {
             Scope::Shared => true,
-            Scope::Customers => self.customers,
+            Scope::Customers => self.customers == CustomerGrant::All,
+            Scope::CustomersOf(user_id) => match self.customers {
+                CustomerGrant::None => false,
+                CustomerGrant::All => true,
+                CustomerGrant::Own { salesperson, .. } => salesperson == *user_id,
+            },
             Scope::Orders(user_id) => self.all_orders || self.own_orders == Some(*user_id),
             Scope::Stock(location_id) => match self.stock {
                 StockGrant::None => false,
@@ -222,11 +345,15 @@ impl Grant {
         }
     }
 
-    /// The class-F entities whose records a device of this grant holds.
+    /// The class-F entities whose records a device of this grant holds (of
+    /// customers, only its own with [`CustomerGrant::Own`]).
     pub fn entities(&self) -> Vec<Entity> {
         Entity::ALL
             .into_iter()
-            .filter(|entity| self.covers(&entity_scope(*entity)))
+            .filter(|entity| match entity {
+                Entity::Customer => self.customers != CustomerGrant::None,
+                _ => self.covers(&entity_scope(*entity)),
+            })
             .collect()
     }
 
@@ -239,8 +366,10 @@ impl Grant {
     /// snapshot cache keys by.
     pub fn key(&self) -> String {
         let mut parts = vec!["shared".to_string()];
-        if self.customers {
-            parts.push("customers".into());
+        match self.customers {
+            CustomerGrant::None => {}
+            CustomerGrant::All => parts.push("customers".into()),
+            CustomerGrant::Own { salesperson, version } => parts.push(format!("customers:{salesperson}@{version}")),
         }
         match (self.all_orders, self.own_orders) {
             (true, _) => parts.push("orders:*".into()),
@@ -299,9 +428,11 @@ impl OldEntries {
         let scopes = match change {
             FeedChange::Op(raw) => {
                 let op = raw.decode().ok().map(|envelope| envelope.op);
+                // Entries from before customers were assigned: every
+                // customer was assigned to no one.
                 match &op {
                     Some(Op::OrderDecided(_)) if !self.order_scopes.is_empty() => self.order_scopes.clone(),
-                    _ => scopes_of(op.as_ref()),
+                    _ => scopes_of(op.as_ref()).resolve(|_| None),
                 }
             }
             FeedChange::Row(_) => vec![Scope::Shared],
@@ -380,8 +511,39 @@ mod tests {
         })
     }
 
+    /// Checks an op's scopes with every customer assigned to no one.
     fn check(op: Option<Op>, expected: &[Scope]) {
-        assert_eq!(scopes_of(op.as_ref()), expected, "{op:?}");
+        assert_eq!(scopes_of(op.as_ref()).resolve(|_| None), expected, "{op:?}");
+    }
+
+    #[test]
+    fn customers_take_the_scope_of_their_salesperson() {
+        use Scope::*;
+        let (assigned, unassigned) = (Uuid::from_u128(4), Uuid::from_u128(40));
+        let assignments = |customer: Uuid| (customer == assigned).then_some(SELLER);
+        // A customer's record goes where the customer is.
+        let mut record = fields(Entity::Customer);
+        if let Op::FieldsSet(set) = &mut record {
+            set.row_id = assigned;
+        }
+        let record_scopes = scopes_of(Some(&record));
+        assert_eq!(record_scopes.customers, vec![assigned]);
+        assert_eq!(record_scopes.resolve(assignments), vec![CustomersOf(SELLER)]);
+        // A sale names its customer and the customers of its account
+        // entries: each in its own scope.
+        let mut on_account = sale(Some(unassigned), true);
+        if let Op::SaleCompleted(sale) = &mut on_account {
+            sale.account_entries[0].customer_id = assigned;
+        }
+        let sale_scopes = scopes_of(Some(&on_account));
+        assert_eq!(sale_scopes.fixed, vec![Stock(LOCATION_A)]);
+        assert_eq!(sale_scopes.customers, vec![assigned, unassigned]);
+        assert_eq!(
+            sale_scopes.resolve(assignments),
+            vec![Customers, CustomersOf(SELLER), Stock(LOCATION_A)]
+        );
+        // Nothing about a customer: no customer scope at all.
+        assert_eq!(scopes_of(Some(&sale(None, false))).customers, Vec::<Uuid>::new());
     }
 
     #[test]
@@ -495,6 +657,8 @@ mod tests {
         let scopes = [
             Shared,
             Customers,
+            CustomersOf(SELLER),
+            CustomersOf(OTHER_SELLER),
             Orders(SELLER),
             Orders(OTHER_SELLER),
             Stock(LOCATION_A),
@@ -502,11 +666,11 @@ mod tests {
         ];
         // For each role: whether it sees each of `scopes`, in order.
         let table = [
-            (Role::Owner, [true, true, true, true, true, true]),
-            (Role::Manager, [true, true, true, true, true, true]),
-            (Role::Salesperson, [true, true, true, false, false, false]),
-            (Role::Warehouse, [true, true, true, true, true, true]),
-            (Role::Cashier, [true, true, false, false, true, true]),
+            (Role::Owner, [true, true, true, true, true, true, true, true]),
+            (Role::Manager, [true, true, true, true, true, true, true, true]),
+            (Role::Salesperson, [true, false, true, false, true, false, false, false]),
+            (Role::Warehouse, [true, true, true, true, true, true, true, true]),
+            (Role::Cashier, [true, true, true, true, false, false, true, true]),
         ];
         for (role, expected) in table {
             let grant = Grant::for_user(role, SELLER);
@@ -550,7 +714,19 @@ mod tests {
     #[test]
     fn grant_keys_and_tags_tell_grants_apart() {
         let salesperson = Grant::for_user(Role::Salesperson, SELLER);
-        assert_eq!(salesperson.key(), format!("shared,customers,orders:{SELLER}"));
+        assert_eq!(
+            salesperson.key(),
+            format!("shared,customers:{SELLER}@0,orders:{SELLER}")
+        );
+        // A customer moved to or from the salesperson changes the tag.
+        let moved = salesperson.with_customers_version(1);
+        assert_eq!(moved.key(), format!("shared,customers:{SELLER}@1,orders:{SELLER}"));
+        assert_ne!(moved.tag(), salesperson.tag());
+        assert_eq!(moved.own_customers(), Some(SELLER));
+        // Others see every customer: the count does not touch them.
+        let owner = Grant::for_user(Role::Owner, SELLER);
+        assert_eq!(owner.with_customers_version(3), owner);
+        assert_eq!(owner.own_customers(), None);
         assert_eq!(
             Grant::for_user(Role::Owner, SELLER).key(),
             "shared,customers,orders:*,stock:*"
@@ -572,6 +748,7 @@ mod tests {
         for scope in [
             Scope::Shared,
             Scope::Customers,
+            Scope::CustomersOf(SELLER),
             Scope::Orders(SELLER),
             Scope::Stock(LOCATION_A),
         ] {

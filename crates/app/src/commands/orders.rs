@@ -1,9 +1,10 @@
 //! Salesperson commands: customers (offline), a customer's catalog at their
 //! prices, submitting a wholesale order (queued for the hub, provisional
-//! until it answers), order history, and payments collected.
+//! until it answers), order history, and payments collected; and the
+//! manager's choice of the salesperson who looks after a customer.
 
 use serde::{Deserialize, Serialize};
-use stockroom_core::{Customer, CustomerPayment, OrderStatus, OrderSummary, Qty, SalesOrder};
+use stockroom_core::{Customer, CustomerPatch, CustomerPayment, OrderStatus, OrderSummary, Qty, Role, SalesOrder};
 use ts_rs::TS;
 use uuid::Uuid;
 
@@ -33,6 +34,8 @@ pub struct CustomerDto {
     /// What the customer owes (negative: in credit).
     pub balance: MoneyDto,
     pub active: bool,
+    /// The salesperson who looks after the customer, if any.
+    pub salesperson_id: Option<Uuid>,
 }
 
 impl CustomerDto {
@@ -48,6 +51,7 @@ impl CustomerDto {
             credit_limit: customer.credit_limit.into(),
             balance: balance.into(),
             active: customer.active,
+            salesperson_id: customer.salesperson_id,
         }
     }
 }
@@ -218,14 +222,45 @@ pub struct PaymentRecorded {
     pub balance: MoneyDto,
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AssignCustomerArgs {
+    pub customer_id: Uuid,
+    /// `None`: looked after by no one.
+    pub salesperson_id: Option<Uuid>,
+}
+
+/// A salesperson's own customers; everyone else's device lists all it
+/// holds. (A salesperson's device also holds the customers of their past
+/// orders, moved to someone else since, for those orders' sake.)
 pub async fn list_customers(state: &AppState, args: ListCustomersArgs) -> Result<Vec<CustomerDto>, IpcError> {
+    let session = state.session()?;
+    let own_only = (session.role() == Role::Salesperson).then_some(session.user_id());
     let store = state.store();
     let mut found = Vec::new();
     for customer in store.customers(args.query.trim(), false).await? {
+        if own_only.is_some_and(|user_id| customer.salesperson_id != Some(user_id)) {
+            continue;
+        }
         let balance = store.customer_balance(customer.id).await?;
         found.push(CustomerDto::new(customer, balance));
     }
     Ok(found)
+}
+
+/// Moves a customer to a salesperson (or to no one): only their devices
+/// then hold the customer and its account (owners and managers).
+pub async fn assign_customer(state: &AppState, args: AssignCustomerArgs) -> Result<CustomerDto, IpcError> {
+    let session = state.session()?;
+    let store = state.store();
+    let patch = CustomerPatch {
+        salesperson_id: Some(args.salesperson_id),
+        ..CustomerPatch::default()
+    };
+    store.edit_customer(&session, args.customer_id, &patch).await?;
+    let customer = store.customer(args.customer_id).await?;
+    let balance = store.customer_balance(customer.id).await?;
+    Ok(CustomerDto::new(customer, balance))
 }
 
 pub async fn customer_catalog(state: &AppState, args: CustomerCatalogArgs) -> Result<CustomerCatalogPage, IpcError> {

@@ -3,9 +3,11 @@
 //! payments, account entries, sent orders, transfers) before loading, and
 //! gets them back from the snapshot's facts. So nothing of a scope it lost
 //! stays on it: a till moved to another shop drops the old shop's stock, a
-//! salesperson who becomes a cashier drops their orders. Catalog records
-//! and customers are merged as before; local drafts, counts, shifts, flags
-//! and notices are the device's own and stay.
+//! salesperson who becomes a cashier drops their orders. Customers go too
+//! (but those of the device's draft orders) and come back from the
+//! snapshot's records, so a customer moved to another salesperson leaves
+//! this one's device. Catalog records are merged as before; local drafts,
+//! counts, shifts, flags and notices are the device's own and stay.
 //!
 //! A device with ops still waiting merges instead (their effects are only
 //! here until the hub has them); the engine pushes before it pulls, so a
@@ -15,8 +17,9 @@ use sqlx::SqliteConnection;
 
 use crate::error::Result;
 
-/// Ledger tables, children first, with what is emptied of each.
-const LEDGERS: [&str; 11] = [
+/// Ledger tables, children first, with what is emptied of each; then the
+/// customers no draft order names.
+const LEDGERS: [&str; 12] = [
     "DELETE FROM return_lines",
     "DELETE FROM returns",
     "DELETE FROM payments",
@@ -28,6 +31,7 @@ const LEDGERS: [&str; 11] = [
     "DELETE FROM transfers",
     "DELETE FROM stock_movements",
     "DELETE FROM stock_levels",
+    "DELETE FROM customers WHERE id NOT IN (SELECT customer_id FROM sales_orders)",
 ];
 
 /// Empties the ledgers when nothing waits in the outbox; returns the last

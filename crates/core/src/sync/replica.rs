@@ -28,7 +28,7 @@ const SYNCED: [(&str, &str); 16] = [
     ("locations", "SELECT id, name, kind, parent_id, active FROM locations ORDER BY id"),
     (
         "customers",
-        "SELECT id, code, name, phone, email, price_list_id, currency, credit_limit_minor, active FROM customers ORDER BY id",
+        "SELECT id, code, name, phone, email, price_list_id, currency, credit_limit_minor, active, salesperson_id FROM customers ORDER BY id",
     ),
     (
         "stock_movements",

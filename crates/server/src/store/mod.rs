@@ -242,13 +242,18 @@ pub struct DeviceAuth {
     pub enrolled_by_role: Role,
     /// The location the device is assigned to, if any.
     pub location_id: Option<Uuid>,
+    /// How many times a customer was moved to or from the enrolling user
+    /// (see [`crate::scopes::CustomerGrant::Own`]).
+    pub customers_version: u64,
 }
 
 impl DeviceAuth {
     /// The feed scopes the device sees: those of its enrolling user's role,
-    /// with its location assignment's stock ([`Grant::for_device`]).
+    /// with its location assignment's stock ([`Grant::for_device`]) and, for
+    /// a salesperson, the count of their customers' moves.
     pub fn grant(&self) -> Grant {
         Grant::for_device(self.enrolled_by_role, self.enrolled_by, self.location_id)
+            .with_customers_version(self.customers_version)
     }
 }
 

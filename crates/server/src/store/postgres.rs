@@ -19,7 +19,8 @@ use super::{
 use crate::error::HubError;
 use crate::policy::Role;
 use crate::push::{
-    self, held_code, Account, CodeKind, HubUser, KnownOp, OpLogRow, PushEnd, PushTx, RecordKey, Recorded, TenantHead,
+    self, assigned_salesperson, held_code, Account, CodeKind, HubUser, KnownOp, OpLogRow, PushEnd, PushTx, RecordKey,
+    Recorded, TenantHead,
 };
 use crate::records::{entity_name, parse_entity, Record};
 use crate::scopes::{parse_scope_chains, Grant};
@@ -121,6 +122,18 @@ fn role_of(stored: &str) -> Result<Role, HubError> {
     Role::parse(stored).ok_or_else(|| HubError::corrupt(format!("role {stored:?}")))
 }
 
+/// An authenticated device's row, as `authenticate` reads it.
+#[derive(sqlx::FromRow)]
+struct AuthRow {
+    tenant_id: Uuid,
+    device_id: Uuid,
+    epoch: i32,
+    enrolled_by: Uuid,
+    role: String,
+    location_id: Option<Uuid>,
+    customers_version: i64,
+}
+
 impl HubStore for PostgresStore {
     fn backend(&self) -> Backend {
         Backend::Postgres
@@ -201,8 +214,9 @@ impl HubStore for PostgresStore {
 
     fn authenticate(&self, token_hash: [u8; 32]) -> StoreFuture<'_, Option<DeviceAuth>> {
         Box::pin(async move {
-            let row: Option<(Uuid, Uuid, i32, Uuid, String, Option<Uuid>)> = sqlx::query_as(
-                "SELECT d.tenant_id, d.id, d.epoch, u.id, u.role, d.location_id
+            let row: Option<AuthRow> = sqlx::query_as(
+                "SELECT d.tenant_id, d.id AS device_id, d.epoch, u.id AS enrolled_by, u.role, d.location_id,
+                        u.customers_version
                  FROM device_epochs e
                  JOIN devices d ON d.id = e.device_id AND d.epoch = e.epoch
                  JOIN users u ON u.id = e.enrolled_by
@@ -211,14 +225,15 @@ impl HubStore for PostgresStore {
             .bind(&token_hash[..])
             .fetch_optional(&self.pool)
             .await?;
-            row.map(|(tenant_id, device_id, epoch, enrolled_by, role, location_id)| {
+            row.map(|row| {
                 Ok(DeviceAuth {
-                    tenant_id,
-                    device_id,
-                    epoch: epoch as u32,
-                    enrolled_by,
-                    enrolled_by_role: role_of(&role)?,
-                    location_id,
+                    tenant_id: row.tenant_id,
+                    device_id: row.device_id,
+                    epoch: row.epoch as u32,
+                    enrolled_by: row.enrolled_by,
+                    enrolled_by_role: role_of(&row.role)?,
+                    location_id: row.location_id,
+                    customers_version: row.customers_version as u64,
                 })
             })
             .transpose()
@@ -505,6 +520,7 @@ impl PushTx for PgPushTx {
         let mut fields = Vec::with_capacity(records.len());
         let mut stamps = Vec::with_capacity(records.len());
         let mut held_codes = Vec::with_capacity(records.len());
+        let mut salespersons = Vec::with_capacity(records.len());
         for ((entity, row_id), record) in records {
             let (fields_json, stamps_json) = record.to_json();
             entities.push(entity_name(*entity));
@@ -512,14 +528,16 @@ impl PushTx for PgPushTx {
             fields.push(fields_json);
             stamps.push(stamps_json);
             held_codes.push(held_code(*entity, record));
+            salespersons.push(assigned_salesperson(*entity, record));
         }
         sqlx::query(
-            "INSERT INTO records (tenant_id, entity, row_id, fields, stamps, held_code)
-             SELECT $1, entity, row_id, fields::json, stamps::json, held_code
-             FROM UNNEST($2::text[], $3::uuid[], $4::text[], $5::text[], $6::text[])
-                  AS batch (entity, row_id, fields, stamps, held_code)
+            "INSERT INTO records (tenant_id, entity, row_id, fields, stamps, held_code, salesperson_id)
+             SELECT $1, entity, row_id, fields::json, stamps::json, held_code, salesperson_id
+             FROM UNNEST($2::text[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::uuid[])
+                  AS batch (entity, row_id, fields, stamps, held_code, salesperson_id)
              ON CONFLICT (tenant_id, entity, row_id)
-             DO UPDATE SET fields = EXCLUDED.fields, stamps = EXCLUDED.stamps, held_code = EXCLUDED.held_code",
+             DO UPDATE SET fields = EXCLUDED.fields, stamps = EXCLUDED.stamps, held_code = EXCLUDED.held_code,
+                           salesperson_id = EXCLUDED.salesperson_id",
         )
         .bind(tenant_id)
         .bind(entities)
@@ -527,6 +545,7 @@ impl PushTx for PgPushTx {
         .bind(fields)
         .bind(stamps)
         .bind(held_codes)
+        .bind(salespersons)
         .execute(&mut *self.0)
         .await?;
         Ok(())
@@ -578,6 +597,24 @@ impl PushTx for PgPushTx {
             parts.push_unseparated("::bigint[], ");
             parts.push_bind_unseparated(scope_chains);
             parts.push_unseparated("::bytea[]) AS batch (scope, position, chain))");
+            let mut customers = Vec::new();
+            let mut customer_positions = Vec::new();
+            for (index, row) in end.feed.iter().enumerate() {
+                let position = to_i64(end.first_position + index as u64, "position")?;
+                for customer in &row.customers {
+                    customers.push(*customer);
+                    customer_positions.push(position);
+                }
+            }
+            if !customers.is_empty() {
+                parts.push("customer_rows AS (INSERT INTO feed_customers (tenant_id, customer_id, position) SELECT ");
+                parts.push_bind_unseparated(end.tenant_id);
+                parts.push_unseparated(", customer_id, position FROM unnest(");
+                parts.push_bind_unseparated(customers);
+                parts.push_unseparated("::uuid[], ");
+                parts.push_bind_unseparated(customer_positions);
+                parts.push_unseparated("::bigint[]) AS batch (customer_id, position))");
+            }
         }
         if let Some((head, chain)) = end.head {
             parts.push("head AS (UPDATE tenants SET feed_head = ");
@@ -601,7 +638,18 @@ impl PushTx for PgPushTx {
             parts.push_bind_unseparated(end.device_id);
             parts.push_unseparated(")");
         }
-        let has_parts = end.last_seq.is_some() || !end.feed.is_empty() || end.head.is_some() || end.skew.is_some();
+        if !end.moved.is_empty() {
+            parts.push("moved AS (UPDATE users SET customers_version = customers_version + 1 WHERE tenant_id = ");
+            parts.push_bind_unseparated(end.tenant_id);
+            parts.push_unseparated(" AND id = ANY(");
+            parts.push_bind_unseparated(end.moved.to_vec());
+            parts.push_unseparated("::uuid[]))");
+        }
+        let has_parts = end.last_seq.is_some()
+            || !end.feed.is_empty()
+            || end.head.is_some()
+            || end.skew.is_some()
+            || !end.moved.is_empty();
         if has_parts {
             statement.push(" SELECT 1");
             statement.build().execute(&mut *self.0).await?;

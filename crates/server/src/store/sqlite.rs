@@ -21,8 +21,8 @@ use super::{
 use crate::error::HubError;
 use crate::policy::Role;
 use crate::push::{
-    self, held_code, Account, CodeKind, FeedRow, HubUser, KnownOp, OpLogRow, PushEnd, PushTx, RecordKey, Recorded,
-    TenantHead,
+    self, assigned_salesperson, held_code, Account, CodeKind, HubUser, KnownOp, OpLogRow, PushEnd, PushTx, RecordKey,
+    Recorded, TenantHead,
 };
 use crate::records::{entity_name, parse_entity, Record};
 use crate::scopes::{parse_scope_chains, Grant};
@@ -38,6 +38,7 @@ use feed::feed_entry;
 mod accounts;
 mod blobs;
 mod enrol_codes;
+mod feed_append;
 mod feed_head;
 
 /// A hub on one SQLite file.
@@ -144,6 +145,18 @@ fn role_of(stored: &str) -> Result<Role, HubError> {
     Role::parse(stored).ok_or_else(|| HubError::corrupt(format!("role {stored:?}")))
 }
 
+/// An authenticated device's row, as `authenticate` reads it.
+#[derive(sqlx::FromRow)]
+struct AuthRow {
+    tenant_id: String,
+    device_id: String,
+    epoch: i64,
+    enrolled_by: String,
+    role: String,
+    location_id: Option<String>,
+    customers_version: i64,
+}
+
 impl HubStore for SqliteStore {
     fn backend(&self) -> Backend {
         Backend::Sqlite
@@ -224,8 +237,9 @@ impl HubStore for SqliteStore {
 
     fn authenticate(&self, token_hash: [u8; 32]) -> StoreFuture<'_, Option<DeviceAuth>> {
         Box::pin(async move {
-            let row: Option<(String, String, i64, String, String, Option<String>)> = sqlx::query_as(
-                "SELECT d.tenant_id, d.id, d.epoch, u.id, u.role, d.location_id
+            let row: Option<AuthRow> = sqlx::query_as(
+                "SELECT d.tenant_id, d.id AS device_id, d.epoch, u.id AS enrolled_by, u.role, d.location_id,
+                        u.customers_version
                  FROM device_epochs e
                  JOIN devices d ON d.id = e.device_id AND d.epoch = e.epoch
                  JOIN users u ON u.id = e.enrolled_by
@@ -234,14 +248,15 @@ impl HubStore for SqliteStore {
             .bind(&token_hash[..])
             .fetch_optional(&self.reader)
             .await?;
-            row.map(|(tenant_id, device_id, epoch, enrolled_by, role, location_id)| {
+            row.map(|row| {
                 Ok(DeviceAuth {
-                    tenant_id: parse_uuid(&tenant_id)?,
-                    device_id: parse_uuid(&device_id)?,
-                    epoch: epoch as u32,
-                    enrolled_by: parse_uuid(&enrolled_by)?,
-                    enrolled_by_role: role_of(&role)?,
-                    location_id: location_id.as_deref().map(parse_uuid).transpose()?,
+                    tenant_id: parse_uuid(&row.tenant_id)?,
+                    device_id: parse_uuid(&row.device_id)?,
+                    epoch: row.epoch as u32,
+                    enrolled_by: parse_uuid(&row.enrolled_by)?,
+                    enrolled_by_role: role_of(&row.role)?,
+                    location_id: row.location_id.as_deref().map(parse_uuid).transpose()?,
+                    customers_version: row.customers_version as u64,
                 })
             })
             .transpose()
@@ -321,7 +336,7 @@ impl HubStore for SqliteStore {
 
 /// A push transaction on SQLite. `BEGIN IMMEDIATE` already holds the
 /// database's write lock, so the cursor needs no row lock.
-struct SqlitePushTx(Transaction<'static, Sqlite>);
+pub(super) struct SqlitePushTx(Transaction<'static, Sqlite>);
 
 impl SqlitePushTx {
     async fn set_cursor(&mut self, device_id: Uuid, epoch: u32, last_seq: u64) -> Result<(), HubError> {
@@ -331,46 +346,6 @@ impl SqlitePushTx {
             .bind(to_i64(last_seq, "seq")?)
             .execute(&mut *self.0)
             .await?;
-        Ok(())
-    }
-
-    async fn append_feed(&mut self, tenant_id: Uuid, first_position: u64, rows: &[FeedRow]) -> Result<(), HubError> {
-        let tenant_id = tenant_id.to_string();
-        let first_position = to_i64(first_position, "position")?;
-        for (chunk_index, chunk) in rows.chunks(ROWS_PER_STATEMENT).enumerate() {
-            let chunk_start = first_position + (chunk_index * ROWS_PER_STATEMENT) as i64;
-            let mut insert = QueryBuilder::<Sqlite>::new("INSERT INTO feed (tenant_id, position, op_id, chain) ");
-            insert.push_values(chunk.iter().enumerate(), |mut columns, (index, row)| {
-                columns
-                    .push_bind(tenant_id.clone())
-                    .push_bind(chunk_start + index as i64)
-                    .push_bind(row.op_id.to_string())
-                    .push_bind(row.chain.to_vec());
-            });
-            insert.build().execute(&mut *self.0).await?;
-        }
-        let scoped: Vec<(i64, &str, &[u8; 32])> = rows
-            .iter()
-            .enumerate()
-            .flat_map(|(index, row)| {
-                let position = first_position + index as i64;
-                row.scopes
-                    .iter()
-                    .map(move |(scope, chain)| (position, scope.as_str(), chain))
-            })
-            .collect();
-        for chunk in scoped.chunks(ROWS_PER_STATEMENT) {
-            let mut insert =
-                QueryBuilder::<Sqlite>::new("INSERT INTO feed_scopes (tenant_id, scope, position, chain) ");
-            insert.push_values(chunk, |mut columns, (position, scope, chain)| {
-                columns
-                    .push_bind(tenant_id.clone())
-                    .push_bind(*scope)
-                    .push_bind(*position)
-                    .push_bind(chain.to_vec());
-            });
-            insert.build().execute(&mut *self.0).await?;
-        }
         Ok(())
     }
 
@@ -626,7 +601,7 @@ impl PushTx for SqlitePushTx {
         let tenant_id = tenant_id.to_string();
         for chunk in records.chunks(ROWS_PER_STATEMENT) {
             let mut upsert = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO records (tenant_id, entity, row_id, fields, stamps, held_code) ",
+                "INSERT INTO records (tenant_id, entity, row_id, fields, stamps, held_code, salesperson_id) ",
             );
             upsert.push_values(chunk, |mut columns, ((entity, row_id), record)| {
                 let (fields, stamps) = record.to_json();
@@ -636,11 +611,12 @@ impl PushTx for SqlitePushTx {
                     .push_bind(row_id.to_string())
                     .push_bind(fields)
                     .push_bind(stamps)
-                    .push_bind(held_code(*entity, record));
+                    .push_bind(held_code(*entity, record))
+                    .push_bind(assigned_salesperson(*entity, record).map(|id| id.to_string()));
             });
             upsert.push(
                 " ON CONFLICT (tenant_id, entity, row_id) DO UPDATE SET fields = excluded.fields, stamps = excluded.stamps,
-                  held_code = excluded.held_code",
+                  held_code = excluded.held_code, salesperson_id = excluded.salesperson_id",
             );
             upsert.build().execute(&mut *self.0).await?;
         }
@@ -653,6 +629,9 @@ impl PushTx for SqlitePushTx {
         }
         if !end.feed.is_empty() {
             self.append_feed(end.tenant_id, end.first_position, end.feed).await?;
+        }
+        if !end.moved.is_empty() {
+            self.count_customer_moves(end.tenant_id, end.moved).await?;
         }
         if let Some((head, chain)) = end.head {
             self.set_feed_head(end.tenant_id, head, chain, end.scope_chains_json.as_deref())
@@ -695,7 +674,7 @@ impl PushTx for SqlitePushTx {
 
 /// Most rows in one multi-row statement (each row binds at most 15
 /// values; SQLite takes 32,766).
-const ROWS_PER_STATEMENT: usize = 500;
+pub(super) const ROWS_PER_STATEMENT: usize = 500;
 
 /// One op_log row's values, as SQLite stores them.
 struct OpLogValues {

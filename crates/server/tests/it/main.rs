@@ -8,6 +8,7 @@ mod app_users;
 mod assign;
 mod blobs;
 mod codes;
+mod customer_scopes;
 mod enrol;
 mod enrol_codes;
 mod http;

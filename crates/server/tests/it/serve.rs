@@ -33,7 +33,8 @@ async fn serve(
 }
 
 async fn a_device_enrols_pushes_and_pulls_over_tcp(hub: TestHub) {
-    hub.add_user("Corner Shop", "sam", Role::Salesperson).await;
+    // A cashier: their device receives every customer's payments, its own too.
+    hub.add_user("Corner Shop", "cass", Role::Cashier).await;
     let (base, stop, server) = serve(&hub).await;
     let client = reqwest::Client::new();
 
@@ -41,10 +42,10 @@ async fn a_device_enrols_pushes_and_pulls_over_tcp(hub: TestHub) {
         .post(format!("{base}/v1/enrol"))
         .json(&EnrolRequest {
             protocol_version: PROTOCOL_VERSION,
-            username: "sam".into(),
+            username: "cass".into(),
             password: PASSWORD.into(),
             device_id: None,
-            device_name: Some("van 7".into()),
+            device_name: Some("till 7".into()),
             enrolment_code: None,
         })
         .send()
@@ -55,7 +56,7 @@ async fn a_device_enrols_pushes_and_pulls_over_tcp(hub: TestHub) {
         .json()
         .await
         .unwrap();
-    assert_eq!(enrolled.role, "salesperson");
+    assert_eq!(enrolled.role, "cashier");
     let device = TestDevice {
         device_id: enrolled.device_id,
         epoch: enrolled.epoch,

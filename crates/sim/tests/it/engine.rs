@@ -1,72 +1,29 @@
 //! The background sync engine over real HTTP: a hub on a socket, two
 //! devices each running `sync::run`. A product created on one appears on the
 //! other with nobody calling sync, the status channel reports an empty
-//! outbox, and a stop signal ends the engine.
+//! outbox, and a stop signal ends the engine. Scopes over real HTTP: a role
+//! change, a location assignment and a customer moved between salespersons
+//! each bring the device a snapshot of what it now sees.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use stockroom_core::sync::{run, HttpHub, Signal, SyncConfig, SyncStatus};
-use stockroom_core::{Money, NewProduct, Role, Store, StoreOptions};
+use stockroom_core::{
+    CustomerPatch, CustomerPayment, Money, NewCustomer, NewProduct, PaymentMethod, Role, Store, StoreOptions,
+};
 use stockroom_server::accounts::{self, NewUser};
-use stockroom_server::policy;
 use stockroom_server::store::Enrolment;
 use stockroom_server::{AppState, Clock as _, SystemClock};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn background_engines_carry_a_product_from_one_device_to_another() {
-    let dir = tempfile::tempdir().unwrap();
-    let hub = stockroom_server::open(dir.path().join("hub.db").to_str().unwrap())
-        .await
-        .unwrap();
-    let added = accounts::add_user(
-        &*hub,
-        NewUser {
-            tenant_name: "Engine Shop".into(),
-            username: "owner".into(),
-            display_name: "Owner".into(),
-            role: policy::Role::Owner,
-            password: "a long hub password".into(),
-        },
-        SystemClock.now_ms(),
-    )
-    .await
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop_hub, hub_stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(stockroom_server::run(listener, AppState::new(hub.clone()), async {
-        let _ = hub_stopped.await;
-    }));
-
+    let shop_on_hub = ShopOnHub::serve(&[("owner", Role::Owner)]).await;
+    let base = shop_on_hub.base.clone();
     let mut devices = Vec::new();
     for name in ["a", "b"] {
-        let store = Arc::new(
-            Store::open(&dir.path().join(format!("{name}.db")), StoreOptions::default())
-                .await
-                .unwrap(),
-        );
-        let device_id = store.device_info().await.unwrap().device_id;
-        let (token, token_hash) = accounts::new_session_token();
-        let epoch = hub
-            .enrol_device(&Enrolment {
-                tenant_id: added.tenant_id,
-                user_id: added.user_id,
-                device_id,
-                device_name: Some(name.into()),
-                token_hash,
-                now_ms: SystemClock.now_ms(),
-            })
-            .await
-            .unwrap();
-        store
-            .adopt_hub_user(added.user_id, "owner", Role::Owner, Some("1234"))
-            .await
-            .unwrap();
-        store
-            .record_enrolment(&base, added.tenant_id, device_id, epoch, SystemClock.now_ms())
-            .await
-            .unwrap();
+        let (store, token) = shop_on_hub.enrol_device(name, 0).await;
+        let store = Arc::new(store);
         let (signals, signals_in) = tokio::sync::mpsc::channel(4);
         let (status_out, status) = tokio::sync::watch::channel(SyncStatus::default());
         let config = SyncConfig {
@@ -122,8 +79,7 @@ async fn background_engines_carry_a_product_from_one_device_to_another() {
         engine.await.unwrap().unwrap();
         drop(store);
     }
-    let _ = stop_hub.send(());
-    server.await.unwrap().unwrap();
+    shop_on_hub.stop().await;
 }
 
 /// A device's engine steps until idle (loading a snapshot when the hub asks
@@ -160,40 +116,76 @@ async fn settle(store: &Store, link: &HttpHub, config: &SyncConfig) -> stockroom
     panic!("never settled: {state:?}")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_role_change_brings_a_new_snapshot_of_the_new_scopes() {
-    let dir = tempfile::tempdir().unwrap();
-    let hub_path = dir.path().join("hub.db");
-    let hub = stockroom_server::open(hub_path.to_str().unwrap()).await.unwrap();
-    let mut users = Vec::new();
-    for (username, role) in [("olive", policy::Role::Owner), ("sam", policy::Role::Salesperson)] {
-        let user = NewUser {
-            tenant_name: "Scoped Shop".into(),
-            username: username.into(),
-            display_name: username.into(),
-            role,
-            password: "a long hub password".into(),
-        };
-        users.push(accounts::add_user(&*hub, user, SystemClock.now_ms()).await.unwrap());
+/// A hub on a socket over an SQLite file, with one device per user
+/// (enrolled, signed in with PIN 1234 by its username).
+struct ShopOnHub {
+    dir: tempfile::TempDir,
+    hub: Arc<dyn stockroom_server::HubStore>,
+    base: String,
+    people: Vec<(String, Role)>,
+    users: Vec<accounts::AddedUser>,
+    devices: Vec<(Store, HttpHub)>,
+    stop_hub: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<Result<(), stockroom_server::HubError>>,
+}
+
+impl ShopOnHub {
+    /// The hub with these users, and a device for each.
+    async fn start(people: &[(&str, Role)]) -> ShopOnHub {
+        let mut shop = ShopOnHub::serve(people).await;
+        for (index, (name, _)) in people.iter().enumerate() {
+            let (store, token) = shop.enrol_device(name, index).await;
+            shop.devices.push((store, HttpHub::new(&shop.base, &token).unwrap()));
+        }
+        shop
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop_hub, hub_stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(stockroom_server::run(listener, AppState::new(hub.clone()), async {
-        let _ = hub_stopped.await;
-    }));
-    let config = SyncConfig::default();
-    let mut devices = Vec::new();
-    for ((name, role), added) in [("olive", Role::Owner), ("sam", Role::Salesperson)]
-        .into_iter()
-        .zip(&users)
-    {
-        let store = Store::open(&dir.path().join(format!("{name}.db")), StoreOptions::default())
+
+    /// The hub with these users, serving; no devices yet.
+    async fn serve(people: &[(&str, Role)]) -> ShopOnHub {
+        let dir = tempfile::tempdir().unwrap();
+        let hub_path = dir.path().join("hub.db");
+        let hub = stockroom_server::open(hub_path.to_str().unwrap()).await.unwrap();
+        let mut users = Vec::new();
+        for (username, role) in people {
+            let user = NewUser {
+                tenant_name: "Scoped Shop".into(),
+                username: (*username).into(),
+                display_name: (*username).into(),
+                role: *role,
+                password: "a long hub password".into(),
+            };
+            users.push(accounts::add_user(&*hub, user, SystemClock.now_ms()).await.unwrap());
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop_hub, hub_stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(stockroom_server::run(listener, AppState::new(hub.clone()), async {
+            let _ = hub_stopped.await;
+        }));
+        ShopOnHub {
+            dir,
+            hub,
+            base,
+            people: people.iter().map(|(name, role)| ((*name).to_string(), *role)).collect(),
+            users,
+            devices: Vec::new(),
+            stop_hub,
+            server,
+        }
+    }
+
+    /// A new device in file `name`, enrolled as user number `user`, with
+    /// its session token.
+    async fn enrol_device(&self, name: &str, user: usize) -> (Store, String) {
+        let (username, role) = &self.people[user];
+        let added = &self.users[user];
+        let store = Store::open(&self.dir.path().join(format!("{name}.db")), StoreOptions::default())
             .await
             .unwrap();
         let device_id = store.device_info().await.unwrap().device_id;
         let (token, token_hash) = accounts::new_session_token();
-        let epoch = hub
+        let epoch = self
+            .hub
             .enrol_device(&Enrolment {
                 tenant_id: added.tenant_id,
                 user_id: added.user_id,
@@ -205,15 +197,31 @@ async fn a_role_change_brings_a_new_snapshot_of_the_new_scopes() {
             .await
             .unwrap();
         store
-            .adopt_hub_user(added.user_id, name, role, Some("1234"))
+            .adopt_hub_user(added.user_id, username, *role, Some("1234"))
             .await
             .unwrap();
         store
-            .record_enrolment(&base, added.tenant_id, device_id, epoch, SystemClock.now_ms())
+            .record_enrolment(&self.base, added.tenant_id, device_id, epoch, SystemClock.now_ms())
             .await
             .unwrap();
-        devices.push((store, HttpHub::new(&base, &token).unwrap()));
+        (store, token)
     }
+
+    fn hub_path(&self) -> std::path::PathBuf {
+        self.dir.path().join("hub.db")
+    }
+
+    async fn stop(self) {
+        let _ = self.stop_hub.send(());
+        self.server.await.unwrap().unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_change_brings_a_new_snapshot_of_the_new_scopes() {
+    let shop_on_hub = ShopOnHub::start(&[("olive", Role::Owner), ("sam", Role::Salesperson)]).await;
+    let (hub, users, devices) = (&shop_on_hub.hub, &shop_on_hub.users, &shop_on_hub.devices);
+    let config = SyncConfig::default();
     // The owner's device: a product, a shop, goods received there.
     let (owner_store, owner_link) = &devices[0];
     let owner = owner_store.sign_in("olive", "1234").await.unwrap();
@@ -248,7 +256,7 @@ async fn a_role_change_brings_a_new_snapshot_of_the_new_scopes() {
 
     // Sam becomes a cashier: the hub asks for a new snapshot, which brings
     // the stock of every location.
-    let probe = sqlx::SqlitePool::connect(&format!("sqlite:{}", hub_path.display()))
+    let probe = sqlx::SqlitePool::connect(&format!("sqlite:{}", shop_on_hub.hub_path().display()))
         .await
         .unwrap();
     sqlx::query("UPDATE users SET role = 'cashier' WHERE username = 'sam'")
@@ -297,7 +305,79 @@ async fn a_role_change_brings_a_new_snapshot_of_the_new_scopes() {
         }
     }
     assert_eq!(rows["products"], owner_store.replica_rows().await.unwrap()["products"]);
+    shop_on_hub.stop().await;
+}
 
-    let _ = stop_hub.send(());
-    server.await.unwrap().unwrap();
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_moved_to_another_salesperson_leaves_the_first_ones_device() {
+    let people = [
+        ("olive", Role::Owner),
+        ("sam", Role::Salesperson),
+        ("sal", Role::Salesperson),
+    ];
+    let shop_on_hub = ShopOnHub::start(&people).await;
+    let (users, devices) = (&shop_on_hub.users, &shop_on_hub.devices);
+    let config = SyncConfig::default();
+    let [(owner_store, owner_link), (sam_store, sam_link), (sal_store, sal_link)] = &devices[..] else {
+        panic!("three devices");
+    };
+    let (sam_id, sal_id) = (users[1].user_id, users[2].user_id);
+    // The owner adds Acme for Sam, who pays 20 EUR on account.
+    let owner = owner_store.sign_in("olive", "1234").await.unwrap();
+    let eur = "EUR".parse().unwrap();
+    let acme = NewCustomer {
+        salesperson_id: Some(sam_id),
+        ..NewCustomer::named("Acme", eur)
+    };
+    let acme = owner_store.create_customer(&owner, &acme).await.unwrap();
+    let paid = CustomerPayment {
+        amount: Money::new(2_000, eur),
+        method: PaymentMethod::Cash,
+    };
+    owner_store.record_customer_payment(&owner, acme, &paid).await.unwrap();
+    owner_store
+        .create_customer(&owner, &NewCustomer::named("Walk-in", eur))
+        .await
+        .unwrap();
+    settle(owner_store, owner_link, &config).await;
+    // Sam adds a customer on the road: his own.
+    let sam = sam_store.sign_in("sam", "1234").await.unwrap();
+    let roadside = sam_store
+        .create_customer(&sam, &NewCustomer::named("Roadside", eur))
+        .await
+        .unwrap();
+    assert_eq!(sam_store.customer(roadside).await.unwrap().salesperson_id, Some(sam_id));
+    for (store, link) in [(sam_store, sam_link), (sal_store, sal_link), (owner_store, owner_link)] {
+        settle(store, link, &config).await;
+    }
+    let names = |customers: Vec<stockroom_core::Customer>| -> Vec<String> {
+        customers.into_iter().map(|customer| customer.name).collect()
+    };
+    assert_eq!(
+        names(sam_store.customers("", true).await.unwrap()),
+        ["Acme", "Roadside"]
+    );
+    assert_eq!(sam_store.customer_balance(acme).await.unwrap(), Money::new(-2_000, eur));
+    assert!(sal_store.customers("", true).await.unwrap().is_empty());
+    assert_eq!(
+        names(owner_store.customers("", true).await.unwrap()),
+        ["Acme", "Roadside", "Walk-in"]
+    );
+    // Sam may not give his customer away; the owner gives Acme to Sal.
+    let to_sal = CustomerPatch {
+        salesperson_id: Some(Some(sal_id)),
+        ..CustomerPatch::default()
+    };
+    assert!(sam_store.edit_customer(&sam, acme, &to_sal).await.is_err());
+    owner_store.edit_customer(&owner, acme, &to_sal).await.unwrap();
+    for (store, link) in [(owner_store, owner_link), (sam_store, sam_link), (sal_store, sal_link)] {
+        settle(store, link, &config).await;
+    }
+    // Acme and its account left Sam's device and arrived whole on Sal's.
+    assert_eq!(names(sam_store.customers("", true).await.unwrap()), ["Roadside"]);
+    assert!(sam_store.replica_rows().await.unwrap()["account_entries"].is_empty());
+    assert_eq!(names(sal_store.customers("", true).await.unwrap()), ["Acme"]);
+    assert_eq!(sal_store.customer_balance(acme).await.unwrap(), Money::new(-2_000, eur));
+    assert_eq!(sal_store.customer(acme).await.unwrap().salesperson_id, Some(sal_id));
+    shop_on_hub.stop().await;
 }

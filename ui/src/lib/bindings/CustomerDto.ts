@@ -5,4 +5,8 @@ export type CustomerDto = { id: string, code: string | null, name: string, phone
 /**
  * What the customer owes (negative: in credit).
  */
-balance: MoneyDto, active: boolean, };
+balance: MoneyDto, active: boolean, 
+/**
+ * The salesperson who looks after the customer, if any.
+ */
+salespersonId: string | null, };

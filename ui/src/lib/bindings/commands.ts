@@ -4,6 +4,7 @@
 import type { AddBarcodeArgs } from "./AddBarcodeArgs";
 import type { AppInfo } from "./AppInfo";
 import type { ArchiveProductArgs } from "./ArchiveProductArgs";
+import type { AssignCustomerArgs } from "./AssignCustomerArgs";
 import type { BarcodeDto } from "./BarcodeDto";
 import type { CategoryDto } from "./CategoryDto";
 import type { CloseShiftArgs } from "./CloseShiftArgs";
@@ -90,6 +91,7 @@ export type Commands = {
   set_price: { args: SetPriceArgs; out: null };
   list_categories: { args: NoArgs; out: Array<CategoryDto> };
   list_customers: { args: ListCustomersArgs; out: Array<CustomerDto> };
+  assign_customer: { args: AssignCustomerArgs; out: CustomerDto };
   customer_catalog: { args: CustomerCatalogArgs; out: CustomerCatalogPage };
   submit_order: { args: SubmitOrderArgs; out: OrderDto };
   list_orders: { args: ListOrdersArgs; out: Array<OrderSummaryDto> };
@@ -146,6 +148,7 @@ export const COMMAND_NAMES: CommandName[] = [
   "set_price",
   "list_categories",
   "list_customers",
+  "assign_customer",
   "customer_catalog",
   "submit_order",
   "list_orders",

@@ -1,7 +1,10 @@
 //! Snapshot reads on PostgreSQL: one `REPEATABLE READ READ ONLY`
 //! transaction, so the head, the records and the feed are all seen as of
 //! one moment, streamed row by row into the writer. Only the records and
-//! entries of the device's scopes are read.
+//! entries of the device's scopes are read; for a salesperson's device,
+//! the customers assigned to them now, with every entry about those
+//! customers whichever scope it was written in (but another salesperson's
+//! orders), and the records of their own orders' customers.
 
 use futures_util::TryStreamExt;
 use sqlx::Row;
@@ -11,7 +14,7 @@ use uuid::Uuid;
 use super::{feed_entry, PostgresStore};
 use crate::error::HubError;
 use crate::records::{entity_name, parse_entity};
-use crate::scopes::{parse_scope_chains, Grant};
+use crate::scopes::{parse_scope_chains, Grant, Scope};
 use crate::snapshot::SnapshotWriter;
 use crate::store::rows::to_i64;
 
@@ -36,7 +39,13 @@ impl PostgresStore {
             scope_chains.ok_or_else(|| HubError::corrupt(format!("tenant {tenant_id} has entries with no scopes")))?;
         let mut chains = parse_scope_chains(&scope_chains)?;
         chains.retain(|scope, _| grant.covers_key(scope));
-        let scopes: Vec<String> = chains.keys().cloned().collect();
+        let own_customers = grant.own_customers();
+        // A salesperson's customers come by customer (below), not by scope.
+        let scopes: Vec<String> = chains
+            .keys()
+            .filter(|key| own_customers.is_none() || !Scope::parse(key).is_some_and(|scope| scope.is_customers()))
+            .cloned()
+            .collect();
         out.header(head as u64, &grant, &chains).await?;
 
         {
@@ -44,10 +53,16 @@ impl PostgresStore {
             let mut rows = sqlx::query_as::<_, (String, Uuid, String, String)>(
                 "SELECT entity, row_id, fields::text, stamps::text FROM records
                  WHERE tenant_id = $1 AND entity = ANY($2::text[])
+                   AND (entity <> 'customer' OR $3::uuid IS NULL OR salesperson_id = $3
+                        OR row_id IN (SELECT c.customer_id FROM feed_customers c
+                                      JOIN feed_scopes s ON s.tenant_id = c.tenant_id AND s.position = c.position
+                                      WHERE c.tenant_id = $1 AND s.scope = $4))
                  ORDER BY entity, row_id",
             )
             .bind(tenant_id)
             .bind(entities)
+            .bind(own_customers)
+            .bind(own_customers.map(|salesperson| Scope::Orders(salesperson).key()))
             .fetch(&mut *tx);
             while let Some((entity, row_id, fields, stamps)) = rows.try_next().await? {
                 out.row(parse_entity(&entity)?, row_id, &fields, &stamps).await?;
@@ -60,13 +75,19 @@ impl PostgresStore {
                         o.op_type, o.payload::text AS payload
                  FROM feed f JOIN op_log o ON o.op_id = f.op_id
                  WHERE f.tenant_id = $1 AND f.position <= $2 AND o.op_type <> 'fields.set'
-                   AND f.position IN (SELECT position FROM feed_scopes
-                                      WHERE tenant_id = $1 AND scope = ANY($3::text[]) AND position <= $2)
+                   AND (f.position IN (SELECT position FROM feed_scopes
+                                       WHERE tenant_id = $1 AND scope = ANY($3::text[]) AND position <= $2)
+                        OR (o.op_type <> 'order.submitted'
+                            AND f.position IN (SELECT c.position FROM feed_customers c
+                                               JOIN records r ON r.tenant_id = c.tenant_id AND r.entity = 'customer'
+                                                             AND r.row_id = c.customer_id
+                                               WHERE c.tenant_id = $1 AND r.salesperson_id = $4 AND c.position <= $2)))
                  ORDER BY f.position",
             )
             .bind(tenant_id)
             .bind(to_i64(head as u64, "position")?)
             .bind(&scopes)
+            .bind(own_customers)
             .fetch(&mut *tx);
             while let Some(row) = ops.try_next().await? {
                 let entry = feed_entry(&row)?;

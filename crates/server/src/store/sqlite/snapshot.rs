@@ -2,7 +2,10 @@
 //! (in WAL mode its first read fixes the view it keeps to the end), so the
 //! head, the records and the feed are all seen as of one moment, streamed
 //! row by row into the writer. Only the records and entries of the device's
-//! scopes are read.
+//! scopes are read; for a salesperson's device, the customers assigned to
+//! them now, with every entry about those customers whichever scope it was
+//! written in (but another salesperson's orders), and the records of their
+//! own orders' customers.
 
 use futures_util::TryStreamExt;
 use sqlx::{QueryBuilder, Row, Sqlite};
@@ -12,7 +15,7 @@ use uuid::Uuid;
 use super::{feed_entry, parse_uuid, SqliteStore};
 use crate::error::HubError;
 use crate::records::{entity_name, parse_entity};
-use crate::scopes::{parse_scope_chains, Grant};
+use crate::scopes::{parse_scope_chains, Grant, Scope};
 use crate::snapshot::SnapshotWriter;
 use crate::store::rows::to_i64;
 
@@ -36,6 +39,13 @@ impl SqliteStore {
         let mut chains = parse_scope_chains(&scope_chains)?;
         chains.retain(|scope, _| grant.covers_key(scope));
         out.header(head as u64, &grant, &chains).await?;
+        let own_customers = grant.own_customers().map(|id| id.to_string());
+        // A salesperson's customers come by customer (below), not by scope.
+        let scopes: Vec<&str> = chains
+            .keys()
+            .filter(|key| own_customers.is_none() || !Scope::parse(key).is_some_and(|scope| scope.is_customers()))
+            .map(String::as_str)
+            .collect();
 
         {
             let mut select =
@@ -46,7 +56,21 @@ impl SqliteStore {
             for entity in grant.entities() {
                 values.push_bind(entity_name(entity));
             }
-            select.push(") ORDER BY entity, row_id");
+            select.push(")");
+            if let Some(salesperson) = &own_customers {
+                select.push(" AND (entity <> 'customer' OR salesperson_id = ");
+                select.push_bind(salesperson);
+                select.push(
+                    " OR row_id IN (SELECT c.customer_id FROM feed_customers c
+                         JOIN feed_scopes s ON s.tenant_id = c.tenant_id AND s.position = c.position
+                         WHERE c.tenant_id = ",
+                );
+                select.push_bind(&tenant);
+                select.push(" AND s.scope = ");
+                select.push_bind(format!("orders:{salesperson}"));
+                select.push("))");
+            }
+            select.push(" ORDER BY entity, row_id");
             let mut rows = select
                 .build_query_as::<(String, String, String, String)>()
                 .fetch(&mut *tx);
@@ -66,16 +90,29 @@ impl SqliteStore {
             select.push_bind(&tenant);
             select.push(" AND f.position <= ");
             select.push_bind(to_i64(head as u64, "position")?);
-            select.push(
-                " AND o.op_type <> 'fields.set' AND f.position IN (SELECT position FROM feed_scopes WHERE tenant_id = ",
-            );
+            select.push(" AND o.op_type <> 'fields.set' AND (f.position IN (SELECT position FROM feed_scopes WHERE tenant_id = ");
             select.push_bind(&tenant);
             select.push(" AND scope IN (");
             let mut values = select.separated(", ");
-            for scope in chains.keys() {
-                values.push_bind(scope.as_str());
+            for scope in &scopes {
+                values.push_bind(*scope);
             }
-            select.push(")) ORDER BY f.position");
+            if scopes.is_empty() {
+                values.push("NULL");
+            }
+            select.push("))");
+            if let Some(salesperson) = &own_customers {
+                select.push(
+                    " OR (o.op_type <> 'order.submitted' AND f.position IN (SELECT c.position FROM feed_customers c
+                         JOIN records r ON r.tenant_id = c.tenant_id AND r.entity = 'customer' AND r.row_id = c.customer_id
+                         WHERE c.tenant_id = ",
+                );
+                select.push_bind(&tenant);
+                select.push(" AND r.salesperson_id = ");
+                select.push_bind(salesperson);
+                select.push("))");
+            }
+            select.push(") ORDER BY f.position");
             let mut ops = select.build().fetch(&mut *tx);
             while let Some(row) = ops.try_next().await? {
                 let entry = feed_entry(&row)?;

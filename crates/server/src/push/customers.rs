@@ -1,0 +1,150 @@
+//! Who the customers a push touches are assigned to: the customer scope of
+//! each applied op that concerns customers (`crate::scopes`), which
+//! salespersons gained or lost a customer (their grants change, so their
+//! devices take new snapshots), and the rule that only those who may assign
+//! customers move an existing one (a salesperson's own new customer is
+//! theirs from the start, which the policy checks without the records).
+
+use std::collections::{BTreeSet, HashMap};
+
+use stockroom_protocol::ops::Entity;
+use stockroom_protocol::snapshot::FieldStamp;
+use stockroom_protocol::sync::RejectCode;
+use uuid::Uuid;
+
+use super::{flags_json, Pending, PushTx, RecordKey, TenantLock};
+use crate::error::HubError;
+use crate::records::Record;
+use crate::scopes::Scope;
+use crate::store::DeviceAuth;
+
+/// The field of a customer record naming the salesperson it is assigned to.
+pub(crate) const SALESPERSON_FIELD: &str = "salesperson_id";
+
+/// The salesperson a record is assigned to, stored beside it
+/// (`records.salesperson_id`): a customer's `salesperson_id` when it is a
+/// UUID; none for other records.
+pub(crate) fn assigned_salesperson(entity: Entity, record: &Record) -> Option<Uuid> {
+    if entity != Entity::Customer {
+        return None;
+    }
+    record
+        .fields
+        .get(SALESPERSON_FIELD)
+        .and_then(|value| value.as_str())
+        .and_then(|text| Uuid::parse_str(text).ok())
+}
+
+/// The customers of one push as the hub holds them, moved along op by op
+/// in feed order.
+#[derive(Default)]
+pub(super) struct Assignments {
+    /// Each customer the push's ops concern that the hub has a record of.
+    records: HashMap<Uuid, Record>,
+    /// Salespersons who gained or lost a customer.
+    moved: BTreeSet<Uuid>,
+}
+
+impl Assignments {
+    /// Reads the records of the customers the applied ops of `pending`
+    /// concern, under the tenant's lock (a concurrent push waits for it, so
+    /// nothing moves them before this push commits), and rejects each
+    /// change to an existing customer's salesperson by someone who may not
+    /// assign customers (`role_not_allowed`).
+    pub(super) async fn load<T: PushTx>(
+        tx: &mut T,
+        auth: &DeviceAuth,
+        pending: &mut [Pending<'_>],
+        tenant: &mut TenantLock,
+    ) -> Result<Assignments, HubError> {
+        let mut keys: Vec<RecordKey> = pending
+            .iter()
+            .filter(|op| op.row.rejected.is_none())
+            .flat_map(|op| op.scopes.customers.iter().map(|id| (Entity::Customer, *id)))
+            .collect();
+        keys.sort_by_key(|(_, id)| *id);
+        keys.dedup();
+        if keys.is_empty() {
+            return Ok(Assignments::default());
+        }
+        tenant.take(tx, auth.tenant_id).await?;
+        let records: HashMap<Uuid, Record> = tx
+            .load_records(auth.tenant_id, &keys)
+            .await?
+            .into_iter()
+            .map(|((_, id), record)| (id, record))
+            .collect();
+        reject_unallowed_moves(pending, records.clone());
+        Ok(Assignments {
+            records,
+            moved: BTreeSet::new(),
+        })
+    }
+
+    /// The feed scopes of an applied op, with each customer in its
+    /// salesperson's scope as of this op. A change to a customer record
+    /// that moves it belongs to both salespersons' scopes (and the move is
+    /// remembered); a new customer to its first salesperson's.
+    pub(super) fn scopes(&mut self, op: &Pending<'_>) -> Vec<Scope> {
+        if let Some(set) = op.fields_set.as_ref().filter(|set| set.entity == Entity::Customer) {
+            let stamp = FieldStamp {
+                hlc: op.row.effective_hlc,
+                device_id: op.row.envelope.device_id,
+            };
+            let existed = self.records.contains_key(&set.row_id);
+            let record = self.records.entry(set.row_id).or_default();
+            let before = assigned_salesperson(Entity::Customer, record);
+            record.merge(&set.fields, stamp);
+            let after = assigned_salesperson(Entity::Customer, record);
+            let mut scopes = vec![Scope::of_customer(after)];
+            if existed && before != after {
+                self.moved.extend(before.into_iter().chain(after));
+                scopes.push(Scope::of_customer(before));
+                scopes.sort();
+            }
+            return scopes;
+        }
+        let records = &self.records;
+        op.scopes.resolve(|customer| {
+            records
+                .get(&customer)
+                .and_then(|record| assigned_salesperson(Entity::Customer, record))
+        })
+    }
+
+    /// The salespersons who gained or lost a customer in this push.
+    pub(super) fn moved(&self) -> Vec<Uuid> {
+        self.moved.iter().copied().collect()
+    }
+}
+
+/// Rejects, in `pending` and in order, each change of an existing
+/// customer's salesperson made by someone who may not assign customers;
+/// `records` are the customers as the push found them.
+fn reject_unallowed_moves(pending: &mut [Pending<'_>], mut records: HashMap<Uuid, Record>) {
+    for op in pending.iter_mut().filter(|op| op.row.rejected.is_none()) {
+        let Some(set) = op.fields_set.as_ref().filter(|set| set.entity == Entity::Customer) else {
+            continue;
+        };
+        let stamp = FieldStamp {
+            hlc: op.row.effective_hlc,
+            device_id: op.row.envelope.device_id,
+        };
+        let moves = match (records.get(&set.row_id), set.fields.get(SALESPERSON_FIELD)) {
+            (Some(held), Some(_)) => {
+                let mut after = held.clone();
+                after.merge(&set.fields, stamp);
+                assigned_salesperson(Entity::Customer, held) != assigned_salesperson(Entity::Customer, &after)
+            }
+            _ => false,
+        };
+        if moves && !op.assigns_customers {
+            op.row.rejected = Some(RejectCode::RoleNotAllowed);
+            op.row.flags_json = flags_json(&[]);
+            op.flags.clear();
+            op.fields_set = None;
+            continue;
+        }
+        records.entry(set.row_id).or_default().merge(&set.fields, stamp);
+    }
+}
