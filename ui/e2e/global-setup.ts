@@ -7,11 +7,10 @@ import { distDir, repoDir, scratchDir, uiDir } from './paths';
 
 export default function globalSetup() {
   if (!process.env.STOCKROOM_E2E_SKIP_BUILD) {
-    // The twin and the hub are built the way `cargo test --workspace` (and
-    // nextest) builds them for their packages' tests: after the test suite
-    // (as in CI) nothing is compiled again, where one package alone would
-    // resolve other features and compile many dependencies anew.
-    execFileSync('cargo', ['test', '--workspace', '--no-run'], { cwd: repoDir, stdio: 'inherit' });
+    // One package per build, so each gets the dependency features it gets in
+    // its own `cargo build` (together they would unify features and rebuild).
+    execFileSync('cargo', ['build', '-p', 'stockroom-app', '--bin', 'stockroom-twin'], { cwd: repoDir, stdio: 'inherit' });
+    execFileSync('cargo', ['build', '-p', 'stockroom-server', '--bin', 'stockroom-server'], { cwd: repoDir, stdio: 'inherit' });
     execFileSync('npx', ['vite', 'build'], { cwd: uiDir, stdio: 'inherit' });
   }
   if (!existsSync(distDir)) throw new Error(`no web build in ${distDir}`);

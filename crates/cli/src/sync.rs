@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use stockroom_core::sync::{next_step, on_poke, run_step, secrets, HttpHub, Step, SyncConfig};
+use stockroom_core::sync::{next_step, on_poke, run_step, secrets, BlockReason, HttpHub, Step, SyncConfig};
 use stockroom_core::{Role, Store};
 
 /// Enrols this device and stores the session token in the OS keychain.
@@ -65,7 +65,12 @@ pub async fn sync(store: &Store, watch: bool, every: Duration) -> Result<String>
         state = next;
         steps += 1;
         match step {
-            Step::Push { .. } | Step::Pull { .. } => continue,
+            // A snapshot was taken: the hub asked, or one is due to rebuild.
+            Step::Push { .. }
+            | Step::Pull { .. }
+            | Step::Blocked {
+                reason: BlockReason::SnapshotNeeded,
+            } => continue,
             Step::Blocked { reason } => bail!("sync stopped: {reason:?} (the outbox is kept)"),
             Step::Wait { until_ms } if !watch => {
                 bail!(

@@ -18,13 +18,24 @@ const ROUNDS: usize = 6;
 const SALES_PER_ROUND: u64 = 30;
 const PASSWORD: &str = "a long hub password";
 
-/// The hub binary, built (if needed) into the same target folder the way
-/// `cargo test --workspace` (and nextest) builds it for the hub's own tests:
-/// after such a build this compiles nothing, where building the package
-/// alone would resolve other features and compile many dependencies anew.
+/// The hub binary: the one `STOCKROOM_HUB_BIN` names (CI's, built with the
+/// test suite, so nothing is compiled while tests run), else built (if
+/// needed) into the same target folder.
 fn hub_binary() -> PathBuf {
+    if let Some(built) = std::env::var_os("STOCKROOM_HUB_BIN") {
+        let built = PathBuf::from(built);
+        assert!(built.is_file(), "STOCKROOM_HUB_BIN names no file: {}", built.display());
+        return built;
+    }
     let status = Command::new(env!("CARGO"))
-        .args(["test", "--quiet", "--workspace", "--no-run"])
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "stockroom-server",
+            "--bin",
+            "stockroom-server",
+        ])
         .status()
         .expect("cargo build of the hub");
     assert!(status.success(), "building stockroom-server failed");

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::{bail, ensure, Context};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use stockroom_core::sync::{next_step, on_poke, run_step, unblock, Step, SyncConfig, SyncState};
+use stockroom_core::sync::{next_step, on_poke, run_step, unblock, BlockReason, Step, SyncConfig, SyncState};
 use stockroom_core::Role;
 use stockroom_core::{Durability, LocationKind, ManualClock, SeededIds, Session, Store, StoreOptions};
 use stockroom_server::store::{Enrolment, HubStore, NewHubUser};
@@ -523,14 +523,18 @@ impl World {
                     device.state = stockroom_core::sync::on_local_write(device.state.clone(), seq);
                     match next_step(&device.state, store_clock(&device.clock), &config) {
                         Step::Idle => break,
+                        Step::Blocked {
+                            reason: BlockReason::SnapshotNeeded,
+                        }
+                        | Step::Push { .. }
+                        | Step::Pull { .. } => {
+                            let (state, _) = run_step(store, &device.link, device.state.clone(), &config).await?;
+                            device.state = state;
+                        }
                         Step::Blocked { reason } => bail!("device {index} blocked after the faults: {reason:?}"),
                         Step::Wait { until_ms } => {
                             let by = until_ms.saturating_sub(store_clock(&device.clock));
                             self.advance(by + 1);
-                        }
-                        Step::Push { .. } | Step::Pull { .. } => {
-                            let (state, _) = run_step(store, &device.link, device.state.clone(), &config).await?;
-                            device.state = state;
                         }
                     }
                 }

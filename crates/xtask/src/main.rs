@@ -40,6 +40,10 @@ fn main() -> Result<()> {
             if std::env::var_os("STOCKROOM_SIM_SEEDS").is_none() {
                 std::env::set_var("STOCKROOM_SIM_SEEDS", CI_SIM_SEEDS);
             }
+            // The hub binary the test build makes (for the hub's own tests)
+            // serves the real-process test too: building it there on its
+            // own would resolve other features and compile minutes more.
+            std::env::set_var("STOCKROOM_HUB_BIN", target_dir(&root).join("debug/stockroom-server"));
             run(
                 &root,
                 "cargo",
@@ -47,6 +51,9 @@ fn main() -> Result<()> {
             )?;
             run(&root, "cargo", &["test", "--workspace", "--locked", "--doc"])?;
             android_check(&root)?;
+            // The twin and the hub the test build made serve the browser
+            // tests as they are (see `STOCKROOM_HUB_BIN`).
+            std::env::set_var("STOCKROOM_E2E_SKIP_BUILD", "1");
             ui_checks(&root)?;
             tauri_e2e::tauri_e2e(&root, true)?;
             eprintln!("xtask: all checks passed");
@@ -124,7 +131,8 @@ const CI_SIM_SEEDS: &str = "10000";
 /// The web UI's checks: a clean `npm ci`, ESLint and svelte-check, the Vitest
 /// unit tests, the production build with its size budget, and the Playwright
 /// end-to-end tests in Debian's Chromium against the web twin and a real hub
-/// (their set-up builds the twin and the hub with cargo). Browsers are never
+/// (their set-up builds the twin and the hub with cargo, unless
+/// `STOCKROOM_E2E_SKIP_BUILD` says they are built). Browsers are never
 /// downloaded: Playwright drives `/usr/bin/chromium`.
 fn ui_checks(root: &Path) -> Result<()> {
     let ui = root.join("ui");
@@ -137,6 +145,13 @@ fn ui_checks(root: &Path) -> Result<()> {
     run(&ui, "npx", &["playwright", "test"])?;
     eprintln!("xtask: ui ok");
     Ok(())
+}
+
+/// Where cargo builds: `CARGO_TARGET_DIR`, else `target/` in the workspace.
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
 }
 
 fn workspace_root() -> PathBuf {

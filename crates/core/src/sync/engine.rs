@@ -64,6 +64,7 @@ async fn take_snapshot<L: HubLink>(store: &Store, link: &L, state: SyncState, no
             Ok(SyncState {
                 failures: 0,
                 last_attempt_ms: Some(now_ms),
+                rebuild_due: !loaded.rebuilt,
                 ..on_snapshot(state, cursor)
             })
         }

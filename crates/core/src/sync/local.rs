@@ -28,6 +28,9 @@ pub struct SyncPosition {
     /// Hub time minus this device's clock.
     pub clock_offset_ms: i64,
     pub last_sync_ms: Option<u64>,
+    /// The last snapshot merged into ops that were waiting: take another
+    /// once they are all acknowledged (see `rebuild`).
+    pub rebuild_due: bool,
 }
 
 /// The `sync_state` row as read back.
@@ -40,6 +43,7 @@ struct PositionRow {
     chain: String,
     clock_offset_ms: i64,
     last_sync_ms: Option<i64>,
+    rebuild_due: bool,
 }
 
 /// An entry of the sync inbox: an own op the hub refused or flagged, or a
@@ -67,7 +71,8 @@ impl Store {
     /// The saved sync position.
     pub async fn sync_position(&self) -> Result<SyncPosition> {
         let row: PositionRow = sqlx::query_as(
-            "SELECT hub_url, tenant_id, acked_through_seq, pull_cursor, chain, clock_offset_ms, last_sync_ms
+            "SELECT hub_url, tenant_id, acked_through_seq, pull_cursor, chain, clock_offset_ms, last_sync_ms,
+                    rebuild_due
              FROM sync_state WHERE id = 1",
         )
         .fetch_one(self.reader())
@@ -80,6 +85,7 @@ impl Store {
             chain: row.chain,
             clock_offset_ms: row.clock_offset_ms,
             last_sync_ms: row.last_sync_ms.map(|ms| ms as u64),
+            rebuild_due: row.rebuild_due,
         })
     }
 
@@ -97,11 +103,10 @@ impl Store {
     pub async fn sync_state(&self) -> Result<SyncState> {
         let position = self.sync_position().await?;
         let device = self.device_info().await?;
-        Ok(SyncState::new(
-            position.acked_through_seq,
-            device.next_seq,
-            position.pull_cursor,
-        ))
+        Ok(SyncState {
+            rebuild_due: position.rebuild_due,
+            ..SyncState::new(position.acked_through_seq, device.next_seq, position.pull_cursor)
+        })
     }
 
     /// Outbox ops `from_seq ..= to_seq`, in order, as the hub reads them.

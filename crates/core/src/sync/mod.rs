@@ -60,6 +60,10 @@ pub struct SyncState {
     pub last_attempt_ms: Option<u64>,
     /// Why syncing stopped until someone acts (update, enrol, sign in).
     pub blocked: Option<BlockReason>,
+    /// The last snapshot was merged into ops waiting in the outbox, so rows
+    /// of a scope the device lost may have stayed: once the outbox is
+    /// empty, take another, which rebuilds.
+    pub rebuild_due: bool,
 }
 
 impl SyncState {
@@ -75,6 +79,7 @@ impl SyncState {
             failures: 0,
             last_attempt_ms: None,
             blocked: None,
+            rebuild_due: false,
         }
     }
 

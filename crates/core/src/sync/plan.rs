@@ -6,12 +6,21 @@ use stockroom_protocol::sync::{BatchStop, PullResponse, PushResponse};
 
 use super::{BlockReason, FailureKind, Step, SyncConfig, SyncState};
 
-/// What to do now. Blocked beats everything; a backoff after failures is
-/// waited out (local writes do not cut it short); then the outbox is pushed
-/// from `acked + 1` in batches, before any pull; then the feed is pulled
-/// while the last page said `more` or the hub is said to have newer changes.
+/// What to do now. Blocked beats everything (but a snapshot that failed to
+/// come waits out its backoff); a backoff after failures is waited out
+/// (local writes do not cut it short); then the outbox is pushed from
+/// `acked + 1` in batches, before any pull; then, with everything
+/// acknowledged, a snapshot that is due to rebuild (`rebuild_due`, asked as
+/// `SnapshotNeeded`); then the feed is pulled while the last page said
+/// `more` or the hub is said to have newer changes.
 pub fn next_step(state: &SyncState, now_ms: u64, config: &SyncConfig) -> Step {
     if let Some(reason) = &state.blocked {
+        // A snapshot that failed to come is fetched again after the backoff.
+        if *reason == BlockReason::SnapshotNeeded {
+            if let Some(until_ms) = backoff_until(state.failures, state.last_attempt_ms, now_ms, config) {
+                return Step::Wait { until_ms };
+            }
+        }
         return Step::Blocked { reason: reason.clone() };
     }
     if let Some(until_ms) = backoff_until(state.failures, state.last_attempt_ms, now_ms, config) {
@@ -22,6 +31,12 @@ pub fn next_step(state: &SyncState, now_ms: u64, config: &SyncConfig) -> Step {
         let from_seq = state.acked_through_seq + 1;
         let to_seq = last_local_seq.min(state.acked_through_seq.saturating_add(config.batch_size.max(1)));
         return Step::Push { from_seq, to_seq };
+    }
+    // Everything is acknowledged: a snapshot now rebuilds.
+    if state.rebuild_due {
+        return Step::Blocked {
+            reason: BlockReason::SnapshotNeeded,
+        };
     }
     if state.pull_more || state.hub_has_newer {
         return Step::Pull {

@@ -33,6 +33,10 @@ pub struct LoadedSnapshot {
     pub ops: u64,
     /// Entries the device could not apply (in the sync inbox).
     pub not_applied: u64,
+    /// Whether the device's ledgers and customers were rebuilt from it
+    /// (nothing was waiting in the outbox); else it was merged, and another
+    /// is due once the outbox is empty.
+    pub rebuilt: bool,
 }
 
 /// Records per multi-row insert on the fast path.
@@ -133,13 +137,16 @@ impl Store {
                 .await?;
         }
         let offset = hub_time_ms as i64 - self.device_clock_ms() as i64;
+        loaded.rebuilt = rebuilt_after_flag.is_some();
         sqlx::query(
-            "UPDATE sync_state SET pull_cursor = ?, chain = '', clock_offset_ms = ?, last_sync_ms = ?, last_error = NULL
+            "UPDATE sync_state SET pull_cursor = ?, chain = '', clock_offset_ms = ?, last_sync_ms = ?, last_error = NULL,
+                                   rebuild_due = ?
              WHERE id = 1",
         )
         .bind(cursor)
         .bind(offset)
         .bind(hub_time_ms as i64)
+        .bind(!loaded.rebuilt)
         .execute(write.conn())
         .await?;
         write.commit().await?;

@@ -238,6 +238,42 @@ fn pulls_follow_the_cursor_while_more() {
     check(&on_snapshot(sync, "1:900".into()), 5, pull(Some("1:900")));
 }
 
+#[test]
+fn a_merged_snapshot_is_taken_again_once_the_outbox_is_empty() {
+    // Loaded while ops 4..=6 waited: merged, so another is due.
+    let sync = SyncState {
+        rebuild_due: true,
+        ..on_snapshot(state(3, 6), "1:50".into())
+    };
+    // The waiting ops go first; then, with nothing unsent, the snapshot.
+    check(&sync, 1, push(4, 6));
+    let sync = on_push_result(sync, 6, &pushed(6, None), 2);
+    check(&sync, 2, blocked(BlockReason::SnapshotNeeded));
+    // A new write goes before it too.
+    check(&on_local_write(sync.clone(), 8), 3, push(7, 7));
+    // Loaded with nothing unsent, it rebuilt: the feed follows.
+    let sync = on_snapshot(
+        SyncState {
+            rebuild_due: false,
+            ..sync
+        },
+        "1:60".into(),
+    );
+    check(&sync, 4, pull(Some("1:60")));
+}
+
+#[test]
+fn a_snapshot_that_failed_to_come_waits_out_its_backoff() {
+    let sync = on_failure(state(3, 3), FailureKind::Refused(Refusal::ScopesChanged), 100);
+    check(&sync, 100, blocked(BlockReason::SnapshotNeeded));
+    // The snapshot request fails on the network: asked again after the
+    // backoff, not at once.
+    let sync = on_failure(sync, FailureKind::Network, 200);
+    let until_ms = 200 + backoff_ms(1, &config());
+    check(&sync, 201, Step::Wait { until_ms });
+    check(&sync, until_ms, blocked(BlockReason::SnapshotNeeded));
+}
+
 /// One thing that can happen to the planner.
 #[derive(Clone, Debug)]
 enum Event {

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use stockroom_core::sync::{run, HttpHub, Signal, SyncConfig, SyncStatus};
+use stockroom_core::sync::{run, run_step, BlockReason, HttpHub, Signal, SyncConfig, SyncState, SyncStatus};
 use stockroom_core::{
     CustomerPatch, CustomerPayment, Money, NewCustomer, NewProduct, PaymentMethod, Role, Store, StoreOptions,
 };
@@ -103,7 +103,7 @@ async fn location_with_goods(
 }
 
 async fn settle(store: &Store, link: &HttpHub, config: &SyncConfig) -> stockroom_core::sync::SyncState {
-    use stockroom_core::sync::{next_step, on_poke, run_step, BlockReason, Step};
+    use stockroom_core::sync::{next_step, on_poke, Step};
     let mut state = on_poke(store.sync_state().await.unwrap());
     for _ in 0..200 {
         match next_step(&state, SystemClock.now_ms(), config) {
@@ -375,9 +375,50 @@ async fn a_customer_moved_to_another_salesperson_leaves_the_first_ones_device() 
     }
     // Acme and its account left Sam's device and arrived whole on Sal's.
     assert_eq!(names(sam_store.customers("", true).await.unwrap()), ["Roadside"]);
+    assert!(!sam_store.sync_position().await.unwrap().rebuild_due);
     assert!(sam_store.replica_rows().await.unwrap()["account_entries"].is_empty());
     assert_eq!(names(sal_store.customers("", true).await.unwrap()), ["Acme"]);
     assert_eq!(sal_store.customer_balance(acme).await.unwrap(), Money::new(-2_000, eur));
     assert_eq!(sal_store.customer(acme).await.unwrap().salesperson_id, Some(sal_id));
+
+    // Acme comes back to Sam, and goes to Sal again while Sam's device has a
+    // customer of its own unsent: its snapshot then merges (the unsent
+    // customer is only here), Acme stays for now, and another snapshot is
+    // due; once the customer is sent, it rebuilds and Acme goes.
+    let to_sam = CustomerPatch {
+        salesperson_id: Some(Some(sam_id)),
+        ..CustomerPatch::default()
+    };
+    owner_store.edit_customer(&owner, acme, &to_sam).await.unwrap();
+    settle(owner_store, owner_link, &config).await;
+    settle(sam_store, sam_link, &config).await;
+    assert_eq!(
+        names(sam_store.customers("", true).await.unwrap()),
+        ["Acme", "Roadside"]
+    );
+    owner_store.edit_customer(&owner, acme, &to_sal).await.unwrap();
+    settle(owner_store, owner_link, &config).await;
+    sam_store
+        .create_customer(&sam, &NewCustomer::named("Late", eur))
+        .await
+        .unwrap();
+    let asked = SyncState {
+        blocked: Some(BlockReason::SnapshotNeeded),
+        ..sam_store.sync_state().await.unwrap()
+    };
+    let (merged, _) = run_step(sam_store, sam_link, asked, &config).await.unwrap();
+    assert!(merged.rebuild_due);
+    assert!(sam_store.sync_position().await.unwrap().rebuild_due);
+    assert_eq!(
+        names(sam_store.customers("", true).await.unwrap()),
+        ["Acme", "Late", "Roadside"]
+    );
+    let state = settle(sam_store, sam_link, &config).await;
+    assert!(!state.rebuild_due);
+    assert_eq!(
+        names(sam_store.customers("", true).await.unwrap()),
+        ["Late", "Roadside"]
+    );
+    assert!(sam_store.replica_rows().await.unwrap()["account_entries"].is_empty());
     shop_on_hub.stop().await;
 }
