@@ -2,7 +2,8 @@
 //! customers assigned to them (records, payments, sales on account) and no
 //! one else's; a customer moved to another salesperson asks both for new
 //! snapshots, and the new one of the salesperson it went to holds its whole
-//! history; only a manager moves a customer to someone else.
+//! history; only a manager moves a customer to someone else; the entries a
+//! hub wrote before this learn their customers from its migration.
 
 use std::collections::BTreeSet;
 
@@ -16,12 +17,13 @@ use uuid::Uuid;
 
 use crate::scopes::{shop, Shop};
 use crate::snapshot::snapshot_lines;
-use crate::support::{on_both_backends, TestDevice, TestHub};
+use crate::support::{on_both_backends, sale, TestDevice, TestHub};
 
 on_both_backends!(
     a_salesperson_holds_their_own_customers_only,
     a_moved_customer_takes_its_history_to_the_new_salesperson,
     only_a_manager_gives_a_customer_to_someone_else,
+    entries_from_before_assignments_get_their_customers,
 );
 
 const ACME: Uuid = Uuid::from_u128(0xac);
@@ -252,4 +254,54 @@ async fn only_a_manager_gives_a_customer_to_someone_else(hub: TestHub) {
     let pushed = hub.push(&shop.owner, &envelopes(&shop.owner, 11, vec![given])).await;
     assert!(matches!(pushed.results[0].outcome, OpOutcome::Applied { .. }));
     assert!(pulled_customers(&hub, &shop.sara).await.contains(&WALK_IN));
+}
+
+/// The statement of the migration that gives the entries written before it
+/// their customers (`feed_customers`).
+fn backfill_statement(hub: &TestHub) -> &'static str {
+    let migration = match hub.state.store.backend() {
+        stockroom_server::Backend::Postgres => {
+            include_str!("../../../../migrations/hub/postgres/20261203090000_customer_assignments.sql")
+        }
+        stockroom_server::Backend::Sqlite => {
+            include_str!("../../../../migrations/hub/sqlite/20261203090000_customer_assignments.sql")
+        }
+    };
+    let start = migration.find("INSERT").expect("the backfill statement");
+    &migration[start..]
+}
+
+async fn entries_from_before_assignments_get_their_customers(hub: TestHub) {
+    let shop = shop_with_customers(&hub).await;
+    // A sale to the walk-in customer, on Bravo's account.
+    let mut on_account = sale("EUR");
+    if let Op::SaleCompleted(sale) = &mut on_account {
+        sale.customer_id = Some(WALK_IN);
+        sale.account_entries.push(AccountEntry {
+            id: Uuid::now_v7(),
+            customer_id: BRAVO,
+            kind: AccountEntryKind::Charge,
+            amount_minor: 250,
+            currency: "EUR".into(),
+            ref_id: Some(sale.id),
+            method: None,
+        });
+    }
+    hub.push(&shop.owner, &envelopes(&shop.owner, 11, vec![on_account]))
+        .await;
+    let per_customer = |customer: Uuid| format!("SELECT count(*) FROM feed_customers WHERE customer_id = '{customer}'");
+    let customers = [ACME, BRAVO, WALK_IN, Uuid::from_u128(77)];
+    let mut written = Vec::new();
+    for customer in customers {
+        written.push(hub.count(&per_customer(customer)).await);
+    }
+    // Records, payments, the sale (both customers), the orders and the
+    // payment of `shop`.
+    assert_eq!(written, [2, 3, 3, 3]);
+    // As a hub of the last build left them: no customers for any entry.
+    hub.execute("DELETE FROM feed_customers").await;
+    hub.execute(backfill_statement(&hub)).await;
+    for (customer, expected) in customers.into_iter().zip(written) {
+        assert_eq!(hub.count(&per_customer(customer)).await, expected, "{customer}");
+    }
 }
