@@ -297,6 +297,17 @@ struct Pending<'a> {
     assigns_customers: bool,
 }
 
+impl Pending<'_> {
+    /// The stamp its fields are merged with: the hub's settled HLC and the
+    /// device.
+    fn stamp(&self) -> FieldStamp {
+        FieldStamp {
+            hlc: self.row.effective_hlc,
+            device_id: self.row.envelope.device_id,
+        }
+    }
+}
+
 /// What became of a pending op.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Written {
@@ -606,13 +617,7 @@ async fn record_group<T: PushTx>(
         .iter()
         .zip(&written)
         .filter(|(_, written)| **written == Written::Logged)
-        .filter_map(|(op, _)| {
-            let stamp = FieldStamp {
-                hlc: op.row.effective_hlc,
-                device_id: op.row.envelope.device_id,
-            };
-            op.fields_set.as_ref().map(|set| (set, stamp))
-        })
+        .filter_map(|(op, _)| op.fields_set.as_ref().map(|set| (set, op.stamp())))
         .collect();
     if !sets.is_empty() {
         tenant.take(tx, auth.tenant_id).await?;

@@ -7,8 +7,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use stockroom_protocol::ops::Entity;
-use stockroom_protocol::snapshot::FieldStamp;
+use stockroom_protocol::ops::{Entity, FieldsSet};
 use stockroom_protocol::sync::RejectCode;
 use uuid::Uuid;
 
@@ -87,15 +86,9 @@ impl Assignments {
     /// remembered); a new customer to its first salesperson's.
     pub(super) fn scopes(&mut self, op: &Pending<'_>) -> Vec<Scope> {
         if let Some(set) = op.fields_set.as_ref().filter(|set| set.entity == Entity::Customer) {
-            let stamp = FieldStamp {
-                hlc: op.row.effective_hlc,
-                device_id: op.row.envelope.device_id,
-            };
             let existed = self.records.contains_key(&set.row_id);
             let record = self.records.entry(set.row_id).or_default();
-            let before = assigned_salesperson(Entity::Customer, record);
-            record.merge(&set.fields, stamp);
-            let after = assigned_salesperson(Entity::Customer, record);
+            let (before, after) = merge_assignment(record, set, op);
             let mut scopes = vec![Scope::of_customer(after)];
             if existed && before != after {
                 self.moved.extend(before.into_iter().chain(after));
@@ -126,25 +119,28 @@ fn reject_unallowed_moves(pending: &mut [Pending<'_>], mut records: HashMap<Uuid
         let Some(set) = op.fields_set.as_ref().filter(|set| set.entity == Entity::Customer) else {
             continue;
         };
-        let stamp = FieldStamp {
-            hlc: op.row.effective_hlc,
-            device_id: op.row.envelope.device_id,
-        };
-        let moves = match (records.get(&set.row_id), set.fields.get(SALESPERSON_FIELD)) {
-            (Some(held), Some(_)) => {
-                let mut after = held.clone();
-                after.merge(&set.fields, stamp);
-                assigned_salesperson(Entity::Customer, held) != assigned_salesperson(Entity::Customer, &after)
+        let moves = match records.get(&set.row_id) {
+            Some(held) if !op.assigns_customers && set.fields.contains_key(SALESPERSON_FIELD) => {
+                let (before, after) = merge_assignment(&mut held.clone(), set, op);
+                before != after
             }
             _ => false,
         };
-        if moves && !op.assigns_customers {
+        if moves {
             op.row.rejected = Some(RejectCode::RoleNotAllowed);
             op.row.flags_json = flags_json(&[]);
             op.flags.clear();
             op.fields_set = None;
             continue;
         }
-        records.entry(set.row_id).or_default().merge(&set.fields, stamp);
+        records.entry(set.row_id).or_default().merge(&set.fields, op.stamp());
     }
+}
+
+/// Merges a customer change from `op` into `record`; returns the
+/// salesperson it was assigned to before and after.
+fn merge_assignment(record: &mut Record, set: &FieldsSet, op: &Pending<'_>) -> (Option<Uuid>, Option<Uuid>) {
+    let before = assigned_salesperson(Entity::Customer, record);
+    record.merge(&set.fields, op.stamp());
+    (before, assigned_salesperson(Entity::Customer, record))
 }
