@@ -1,7 +1,8 @@
 // The travelling salesperson: the customers the owner gives them, offline, a
 // customer's catalog at their prices, an order submitted (and one more while
 // the hub is down), a payment collected; back online, the hub confirms the
-// orders and the owner sees them.
+// orders and the owner sees them. Switched off, the salesperson's device is
+// cut off and keeps what he writes until connected again.
 import { expect, test } from '@playwright/test';
 import { api, Hub, OWNER, synced, Twin } from './processes';
 import { shoot, waitOfflineWithUnsent, waitSynced } from './helpers';
@@ -102,6 +103,36 @@ test('salesperson: customer catalog, orders offline, payment', async ({ page }) 
         return orders.filter((order) => order.customerName === 'Corner Café').length;
       }, { timeout: 30_000 })
       .toBeGreaterThanOrEqual(2);
+
+    // The owner switches Sam off: his device is cut off, says why, and keeps
+    // the payment he takes meanwhile. Switched on again, Sam connects the
+    // device again with a new code; the payment goes up and sync goes on.
+    await api(owner, 'update_user', { userId: sam.id, active: false });
+    await synced(owner);
+    await expect
+      .poll(async () => {
+        const shown = await page.getByTestId('sync-problem').count();
+        if (!shown) await page.getByTestId('sync-badge').click();
+        return shown;
+      }, { timeout: 30_000 })
+      .toBe(1);
+    await expect(page.getByTestId('sync-problem')).toContainText('switched off');
+    await page.getByTestId('payment-amount').fill('5');
+    await page.getByTestId('payment-submit').click();
+    await expect(page.getByTestId('sync-badge')).toHaveAttribute('data-unsent', '1');
+    await shoot(page, 'sync-user-inactive');
+    await api(owner, 'update_user', { userId: sam.id, active: true });
+    await synced(owner);
+    const again = await api<{ link: string }>(owner, 'make_enrol_code', { userId: sam.id });
+    await page.getByTestId('sync-reconnect').click();
+    const dialog = page.getByTestId('reconnect-dialog');
+    await dialog.getByTestId('enrol-toggle').click();
+    await dialog.getByTestId('enrol-code').fill(again.link);
+    await dialog.getByTestId('enrol-pin').fill('2222');
+    await dialog.getByTestId('enrol-submit').click();
+    await expect(dialog).toHaveCount(0);
+    await waitSynced(page);
+    await expect(page.getByTestId('sync-problem')).toHaveCount(0);
 
     // The owner's device has a notice from its first sync in the inbox (the
     // demo's Wes refused: the name is taken); it is read and dismissed.

@@ -172,8 +172,8 @@ pub struct SyncStatusDto {
     /// Feed pages applied since the app started.
     pub pages_applied: u64,
     /// Why sync is blocked: `app_too_old`, `hub_too_old`,
-    /// `divergent_outbox`, `stale_epoch`, `signed_out`, `hub_missing_ops`,
-    /// `snapshot_needed`.
+    /// `divergent_outbox`, `stale_epoch`, `signed_out`, `user_inactive`,
+    /// `hub_missing_ops`, `snapshot_needed`.
     pub last_error_code: Option<String>,
     /// Photo files made here that the hub does not have yet.
     pub photos_to_upload: u64,
@@ -190,6 +190,7 @@ fn block_code(reason: &BlockReason) -> &'static str {
         BlockReason::DivergentOutbox => "divergent_outbox",
         BlockReason::StaleEpoch => "stale_epoch",
         BlockReason::SignedOut => "signed_out",
+        BlockReason::UserInactive => "user_inactive",
         BlockReason::HubMissingOps { .. } => "hub_missing_ops",
         BlockReason::SnapshotNeeded => "snapshot_needed",
     }

@@ -18,6 +18,8 @@ use crate::error::{ErrorCode, IpcError};
 pub const DATABASE_FILE: &str = "stockroom.db";
 /// The photo folder inside the data folder (files named by their SHA-256).
 pub const PHOTOS_FOLDER: &str = "photos";
+/// How long stopping sync waits for the engine to finish its step.
+const ENGINE_STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// Setting keys kept in the device database.
 pub(crate) const MODE_SETTING: &str = "app.mode";
@@ -193,8 +195,15 @@ impl AppState {
         let live = tokio::spawn(async move { sync::live::listen(&hub_url, &token, live_signals).await });
         let status = self.status.clone();
         let store = self.store.clone();
+        // The engine's reports, and local writes (counted as unsent even
+        // while the engine is blocked and reports nothing).
+        let mut writes = store.subscribe_writes();
         let forward = tokio::spawn(async move {
-            while core_rx.changed().await.is_ok() {
+            loop {
+                tokio::select! {
+                    changed = core_rx.changed() => if changed.is_err() { break },
+                    changed = writes.changed() => if changed.is_err() { break },
+                }
                 let core = core_rx.borrow_and_update().clone();
                 let unsent = store.outbox_len().await.unwrap_or(core.pending_ops);
                 status.send_replace(SyncStatusDto::from_engine(&core, unsent));
@@ -222,12 +231,25 @@ impl AppState {
         }
     }
 
-    /// Stops the background sync (at exit).
+    /// Stops the background sync (at exit, and before enrolling again).
+    /// The engine stops between steps, never inside a store write (a task
+    /// cut off there could hand its connection back mid-transaction): it is
+    /// waited for up to [`ENGINE_STOP_WAIT`] (a step may be waiting on the
+    /// network), and cut off only past that. The live socket and the status
+    /// forwarder are ended at once.
     pub async fn stop_sync(&self) {
         let runner = self.sync.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(runner) = runner {
             let _ = runner.signals.send(Signal::Stop).await;
-            for task in runner.tasks {
+            let mut tasks = runner.tasks.into_iter();
+            if let Some(engine) = tasks.next() {
+                let cut_off = engine.abort_handle();
+                if tokio::time::timeout(ENGINE_STOP_WAIT, engine).await.is_err() {
+                    tracing::warn!("the sync engine did not stop in time; cut off");
+                    cut_off.abort();
+                }
+            }
+            for task in tasks {
                 task.abort();
             }
         }

@@ -128,6 +128,12 @@ pub struct PushResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped: Option<BatchStop>,
     pub hub_time_ms: u64,
+    /// An op of the batch went into the feed outside every scope the device
+    /// receives (a sale at a location it is no longer assigned to, say): the
+    /// device holds rows the feed will not keep up to date, so it takes a
+    /// new snapshot once its outbox is acknowledged. Absent means false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub outside_scopes: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

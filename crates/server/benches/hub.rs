@@ -337,6 +337,7 @@ fn wire_bytes() -> Result<()> {
             epoch: 1,
             enrolled_by: Uuid::nil(),
             enrolled_by_role: Role::Owner,
+            user_active: true,
             location_id: None,
             customers_version: 0,
         },

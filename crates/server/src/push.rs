@@ -481,6 +481,7 @@ async fn push_batch<T: PushTx>(
     }
 
     let mut feed = Vec::new();
+    let mut outside_scopes = false;
     let mut first_position = 0;
     let mut head = None;
     let mut scope_chains_json = None;
@@ -501,8 +502,10 @@ async fn push_batch<T: PushTx>(
             tx.insert_ops(&rows).await?;
         }
         let mut answers = decisions.iter().map(|(index, _)| *index).zip(&decision_rows).peekable();
+        let grant = auth.grant();
         for (index, op) in fed.iter().enumerate() {
             let op_scopes = assignments.scopes(op);
+            outside_scopes |= !op_scopes.iter().any(|scope| grant.covers(scope));
             let mut rows = vec![(&op.row, op.scopes.named.clone())];
             if let Some((_, answer)) = answers.next_if(|(answered, _)| *answered == index) {
                 rows.push((answer, Vec::new()));
@@ -539,6 +542,7 @@ async fn push_batch<T: PushTx>(
         acked_through_seq: last_seq,
         results: results.into_iter().flatten().collect(),
         stopped,
+        outside_scopes,
     })
 }
 

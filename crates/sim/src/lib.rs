@@ -14,4 +14,4 @@ mod link;
 mod world;
 
 pub use link::{Faults, Network, SimLink};
-pub use world::{run_seed, HubKind, Outcome, SimConfig, Template};
+pub use world::{cash_sale, run_seed, HubKind, Outcome, SimConfig, Template};

@@ -7,7 +7,10 @@
 //! on; each is enrolled by its user, writes as that user, and receives only
 //! the feed scopes the hub grants its role. Half of the others are assigned
 //! to their own location (a till's shop, a salesperson's van) and receive
-//! that location's stock only.
+//! that location's stock only. Scopes change mid-run: devices are assigned
+//! to other locations, and the owner gives customers to other salespersons
+//! (one of them with no device here), so devices re-snapshot while ops wait
+//! in their outboxes and messages are lost.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -27,6 +30,8 @@ use crate::link::{Faults, Network, SimLink};
 
 mod checks;
 mod writes;
+
+pub use writes::cash_sale;
 
 /// A year, the largest clock error simulated.
 const YEAR_MS: i64 = 365 * 24 * 3600 * 1000;
@@ -117,6 +122,10 @@ pub struct Outcome {
     pub crashes: usize,
     pub new_epochs: usize,
     pub held_delivered: usize,
+    /// Customers the owner gave to another salesperson (or to no one).
+    pub customer_moves: usize,
+    /// Devices assigned to another location (or to none) mid-run.
+    pub reassignments: usize,
 }
 
 struct Device {
@@ -153,6 +162,13 @@ struct World {
     devices: Vec<Device>,
     products: Vec<Uuid>,
     customers: Vec<Uuid>,
+    /// Whom the owner may give a customer: each salesperson of the run
+    /// (one has no device), or no one.
+    salespersons: Vec<Option<Uuid>>,
+    /// Customers an order was started for, and customers moved at least
+    /// once: the owner moves none of the first, no order names the second.
+    ordered: BTreeSet<Uuid>,
+    moved: BTreeSet<Uuid>,
     written: BTreeSet<Uuid>,
     outcome: Outcome,
     sync_config: SyncConfig,
@@ -217,6 +233,9 @@ pub async fn run_seed(
         devices: Vec::new(),
         products: Vec::new(),
         customers: Vec::new(),
+        salespersons: vec![None],
+        ordered: BTreeSet::new(),
+        moved: BTreeSet::new(),
         written: BTreeSet::new(),
         outcome: Outcome::default(),
         sync_config: SyncConfig {
@@ -300,8 +319,26 @@ impl World {
                     OWNER.to_string(),
                 ],
             ));
+            if *role == Role::Salesperson {
+                self.salespersons.push(Some(user_id));
+            }
             users.push((user_id, username));
         }
+        // A salesperson of the hub's with no device in the run: customers
+        // given to them leave every simulated salesperson's device.
+        let away = Uuid::from_u128(self.rng.gen());
+        self.hub
+            .create_user(&NewHubUser {
+                id: away,
+                tenant_id: self.tenant_id,
+                username: format!("away-{}", self.tenant_id),
+                display_name: "Away".into(),
+                role: Role::Salesperson,
+                password_hash: "not used by the simulation".into(),
+                created_ms: START_MS,
+            })
+            .await?;
+        self.salespersons.push(Some(away));
         let path = dir.join("run-template.db");
         std::fs::write(&path, &*self.template)?;
         edit_file(&path, &edits).await?;
@@ -452,6 +489,7 @@ impl World {
                 }
                 Ok(())
             }
+            96..=97 if self.devices[index].role != Role::Owner => self.reassign(index).await,
             _ => {
                 let skew_ms = self.rng.gen_range(-YEAR_MS..YEAR_MS);
                 let now = self.hub_clock_now().saturating_add_signed(skew_ms);
@@ -461,6 +499,37 @@ impl World {
                 Ok(())
             }
         }
+    }
+
+    /// The device is assigned to another location (a shop's, another
+    /// device's), or to none, as the app does it: a till or a warehouse
+    /// device assigns itself (`PUT /v1/device/location`); a salesperson's
+    /// device is enrolled again with a manager's code naming a van (a new
+    /// epoch). Its stock scopes change under it, its next pull asks it to
+    /// take a new snapshot, and from now on it works at that location.
+    async fn reassign(&mut self, index: usize) -> anyhow::Result<()> {
+        let choice = self.rng.gen_range(0..=self.devices.len());
+        let assigned = self.devices.get(choice).and_then(|device| device.location);
+        if assigned == self.devices[index].assigned {
+            return Ok(());
+        }
+        let mut device = self.devices.remove(index);
+        let result = self.assign(&mut device, assigned).await;
+        self.devices.insert(index, device);
+        self.outcome.reassignments += 1;
+        result
+    }
+
+    async fn assign(&mut self, device: &mut Device, assigned: Option<Uuid>) -> anyhow::Result<()> {
+        if device.role == Role::Salesperson {
+            self.enrol(device).await?;
+            self.outcome.new_epochs += 1;
+        }
+        self.hub
+            .set_device_location(self.tenant_id, device.device_id, assigned)
+            .await?;
+        device.assigned = assigned;
+        Ok(())
     }
 
     fn hub_clock_now(&self) -> u64 {

@@ -38,6 +38,24 @@ describe('badgeView', () => {
     expect(badgeView(null).photosToSend).toBe(0);
   });
 
+  it('says why sync stopped, and offers to connect again when that is the cure', () => {
+    const blocked = { ...base, phase: 'blocked' as const, online: true };
+    expect(badgeView({ ...blocked, lastErrorCode: 'user_inactive' })).toMatchObject({
+      tone: 'error',
+      problem: 'sync.problem.user_inactive',
+      reconnect: true,
+    });
+    expect(badgeView({ ...blocked, lastErrorCode: 'stale_epoch' }).reconnect).toBe(true);
+    expect(badgeView({ ...blocked, lastErrorCode: 'app_too_old' })).toMatchObject({
+      problem: 'sync.problem.app_too_old',
+      reconnect: false,
+    });
+    expect(badgeView({ ...blocked, lastErrorCode: 'some_new_reason' }).problem).toBe('sync.problem.other');
+    // A snapshot the hub asked for is on its way, not a problem.
+    expect(badgeView({ ...blocked, lastErrorCode: 'snapshot_needed' })).toMatchObject({ problem: null, tone: 'ok' });
+    expect(badgeView({ ...base, lastErrorCode: 'user_inactive' })).toMatchObject({ problem: null, reconnect: false });
+  });
+
   it('knows a standalone device, and is offline before the first status arrives', () => {
     expect(badgeView({ ...base, phase: 'standalone', online: false }).standalone).toBe(true);
     expect(badgeView(null).tone).toBe('offline');

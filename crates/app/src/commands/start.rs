@@ -249,6 +249,9 @@ pub async fn enrol(state: &AppState, args: EnrolArgs) -> Result<AppInfo, IpcErro
         .await?;
     save_device_location(state, enrolled.location_id).await?;
     state.set_session(Some(store.sign_in(&local_name, &args.pin).await?));
+    // Enrolled again (the hub cut the device off, say): the engine running
+    // with the old token stops, and one with the new token starts.
+    state.stop_sync().await;
     state.start_sync().await?;
     app_info(state, NoArgs {}).await
 }

@@ -191,6 +191,18 @@ pub async fn run<L: HubLink + BlobLink>(
     let mut photo_state = PhotoSyncState::default();
     let mut pages_applied = 0u64;
     loop {
+        // Signals sent during a run of steps: a stop ends the engine here,
+        // between steps, never inside a store write.
+        while let Ok(signal) = signals.try_recv() {
+            match signal {
+                Signal::Poke => state = on_poke(state),
+                Signal::Unblock => {
+                    state = unblock(on_poke(state));
+                    photo_state = PhotoSyncState::default();
+                }
+                Signal::Stop => return Ok(()),
+            }
+        }
         let (next, step) = match run_step(&store, &link, state.clone(), &config).await {
             Ok(done) => done,
             Err(err) => {

@@ -121,8 +121,9 @@ impl Store {
 
     /// Records the hub's answer to a push of ops up to `sent_to_seq`, in one
     /// transaction: the acknowledged ops leave the outbox, refusals revert
-    /// the fields they held and go to the inbox with the hub's flags, and
-    /// the clock offset is kept. Nothing is dropped beyond what was sent.
+    /// the fields they held and go to the inbox with the hub's flags, the
+    /// clock offset is kept, and a batch that went outside the device's
+    /// scopes marks a rebuild due. Nothing is dropped beyond what was sent.
     pub async fn record_push_result(&self, sent_to_seq: u64, response: &PushResponse) -> Result<u64> {
         let mut write = self.write_as(Uuid::nil()).await?;
         let stored: i64 = sqlx::query_scalar("SELECT acked_through_seq FROM sync_state WHERE id = 1")
@@ -181,12 +182,14 @@ impl Store {
             .execute(write.conn())
             .await?;
         sqlx::query(
-            "UPDATE sync_state SET acked_through_seq = ?, clock_offset_ms = ?, last_sync_ms = ?, last_error = NULL
+            "UPDATE sync_state SET acked_through_seq = ?, clock_offset_ms = ?, last_sync_ms = ?, last_error = NULL,
+                                   rebuild_due = rebuild_due OR ?
              WHERE id = 1",
         )
         .bind(acked as i64)
         .bind(response.hub_time_ms as i64 - self.device_clock_ms() as i64)
         .bind(response.hub_time_ms as i64)
+        .bind(response.outside_scopes)
         .execute(write.conn())
         .await?;
         write.commit().await?;

@@ -161,6 +161,10 @@ pub enum BlockReason {
     StaleEpoch,
     /// The session token, device or tenant was refused: sign in again.
     SignedOut,
+    /// The user who enrolled this device was switched off by a manager: the
+    /// hub gives it nothing more until it is enrolled again by an active
+    /// user. What waits in the outbox stays and goes up after that.
+    UserInactive,
     /// The hub expects `expected_seq`, an op this device already dropped as
     /// acknowledged (the hub lost data, e.g. restored from a backup).
     HubMissingOps { expected_seq: u64 },
@@ -189,6 +193,8 @@ pub enum Refusal {
     DivergentOutbox,
     StaleEpoch,
     Unauthenticated,
+    /// The user who enrolled this device was switched off.
+    UserInactive,
     DeviceMismatch,
     WrongTenant,
     CursorAhead,
@@ -213,6 +219,7 @@ impl Refusal {
             "divergent_outbox" => Refusal::DivergentOutbox,
             "stale_epoch" => Refusal::StaleEpoch,
             "unauthenticated" => Refusal::Unauthenticated,
+            "user_inactive" => Refusal::UserInactive,
             "device_mismatch" => Refusal::DeviceMismatch,
             "wrong_tenant" => Refusal::WrongTenant,
             "cursor_ahead" => Refusal::CursorAhead,
@@ -231,6 +238,7 @@ impl Refusal {
             Refusal::DivergentOutbox => Some(BlockReason::DivergentOutbox),
             Refusal::StaleEpoch => Some(BlockReason::StaleEpoch),
             Refusal::Unauthenticated | Refusal::DeviceMismatch | Refusal::WrongTenant => Some(BlockReason::SignedOut),
+            Refusal::UserInactive => Some(BlockReason::UserInactive),
             Refusal::CursorAhead | Refusal::BadCursor | Refusal::ScopesChanged => Some(BlockReason::SnapshotNeeded),
             Refusal::BlobTooLarge | Refusal::Unrecognised => None,
         }

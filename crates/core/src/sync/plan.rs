@@ -97,6 +97,9 @@ pub fn on_push_result(state: SyncState, sent_to_seq: u64, response: &PushRespons
     let hub_acked = response.acked_through_seq.min(ceiling);
     next.acked_through_seq = acked_before.max(hub_acked);
     let progressed = next.acked_through_seq > acked_before;
+    // Rows the feed will not keep up to date: rebuilt from a snapshot once
+    // the outbox is acknowledged ([`next_step`]).
+    next.rebuild_due |= response.outside_scopes;
     match &response.stopped {
         None if progressed || hub_acked >= ceiling => next.failures = 0,
         None => next.failures = next.failures.saturating_add(1),

@@ -38,6 +38,7 @@ fn pushed(acked_through_seq: u64, stopped: Option<BatchStop>) -> PushResponse {
         results: Vec::new(),
         stopped,
         hub_time_ms: 0,
+        outside_scopes: false,
     }
 }
 
@@ -210,6 +211,7 @@ fn refusals_that_need_someone_block_and_keep_the_outbox() {
         ("unauthenticated", BlockReason::SignedOut),
         ("device_mismatch", BlockReason::SignedOut),
         ("wrong_tenant", BlockReason::SignedOut),
+        ("user_inactive", BlockReason::UserInactive),
         ("cursor_ahead", BlockReason::SnapshotNeeded),
         ("bad_cursor", BlockReason::SnapshotNeeded),
         ("scopes_changed", BlockReason::SnapshotNeeded),
@@ -260,6 +262,27 @@ fn a_merged_snapshot_is_taken_again_once_the_outbox_is_empty() {
         "1:60".into(),
     );
     check(&sync, 4, pull(Some("1:60")));
+}
+
+#[test]
+fn a_push_that_went_outside_the_scopes_is_followed_by_a_snapshot() {
+    // Ops 4..=6 go in two batches; the hub says the first went outside
+    // the device's scopes (a sale where it no longer works).
+    let sync = state(3, 6);
+    let outside = PushResponse {
+        outside_scopes: true,
+        ..pushed(4, None)
+    };
+    let sync = on_push_result(sync, 4, &outside, 1);
+    assert!(sync.rebuild_due);
+    // The rest of the outbox goes first, then the snapshot that rebuilds.
+    check(&sync, 2, push(5, 6));
+    let sync = on_push_result(sync, 6, &pushed(6, None), 3);
+    check(&sync, 3, blocked(BlockReason::SnapshotNeeded));
+    // Batches inside the scopes ask for nothing.
+    let sync = on_push_result(state(3, 4), 4, &pushed(4, None), 4);
+    assert!(!sync.rebuild_due);
+    check(&sync, 4, Step::Idle);
 }
 
 #[test]

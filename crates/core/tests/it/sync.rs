@@ -310,6 +310,7 @@ fn acked(through: u64, results: Vec<OpResult>) -> PushResponse {
         results,
         stopped: None,
         hub_time_ms: START_MS,
+        outside_scopes: false,
     }
 }
 

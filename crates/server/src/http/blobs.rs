@@ -15,7 +15,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::error::AppError;
-use super::extract::{AppJson, AuthDevice};
+use super::extract::{AppJson, AuthDevice, SendingDevice};
 use crate::state::AppState;
 use crate::store::NewBlob;
 
@@ -33,7 +33,7 @@ pub struct BlobStored {
 /// it already (the body is still checked).
 pub async fn put_blob(
     State(state): State<AppState>,
-    AuthDevice(auth): AuthDevice,
+    SendingDevice(auth): SendingDevice,
     name: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Body,

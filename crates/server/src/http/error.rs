@@ -78,6 +78,8 @@ pub enum AppError {
     UnknownUser,
     #[error("the user is deactivated")]
     UserInactive,
+    #[error("the user who enrolled this device was switched off: enrol it again as an active user")]
+    DeviceUserInactive,
     #[error("no such enrolment code: ask for a new one")]
     EnrolCodeUnknown,
     #[error("the enrolment code was used already: ask for a new one")]
@@ -119,7 +121,10 @@ impl AppError {
             | AppError::EnrolCodeUnknown
             | AppError::EnrolCodeUsed
             | AppError::EnrolCodeExpired => StatusCode::UNAUTHORIZED,
-            AppError::DeviceMismatch | AppError::WrongTenant { .. } | AppError::RoleNotAllowed => StatusCode::FORBIDDEN,
+            AppError::DeviceMismatch
+            | AppError::WrongTenant { .. }
+            | AppError::RoleNotAllowed
+            | AppError::DeviceUserInactive => StatusCode::FORBIDDEN,
             AppError::NotFound | AppError::BlobNotFound | AppError::UnknownUser => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::CursorAhead
@@ -163,7 +168,7 @@ impl AppError {
             AppError::WebSocketRequired => "websocket_required",
             AppError::RoleNotAllowed => "role_not_allowed",
             AppError::UnknownUser => "unknown_user",
-            AppError::UserInactive => "user_inactive",
+            AppError::UserInactive | AppError::DeviceUserInactive => "user_inactive",
             AppError::EnrolCodeUnknown => "enrolment_code_unknown",
             AppError::EnrolCodeUsed => "enrolment_code_used",
             AppError::EnrolCodeExpired => "enrolment_code_expired",

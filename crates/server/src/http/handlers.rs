@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::enrol_codes::{self, EnrollingUser};
 use super::error::AppError;
-use super::extract::{AppJson, AppQuery, AuthDevice, ClientAddress};
+use super::extract::{AppJson, AppQuery, AuthDevice, ClientAddress, SendingDevice};
 use crate::accounts;
 use crate::cursor;
 use crate::live;
@@ -192,7 +192,7 @@ pub async fn set_device_location(
 /// transaction and acknowledges them once it has committed.
 pub async fn push(
     State(state): State<AppState>,
-    AuthDevice(auth): AuthDevice,
+    SendingDevice(auth): SendingDevice,
     AppJson(request): AppJson<PushRequest<RawOpEnvelope>>,
 ) -> Result<AppJson<PushResponse>, AppError> {
     check_versions(request.protocol_version, Some(request.schema_version))?;
@@ -245,6 +245,7 @@ pub async fn push(
         results: report.results,
         stopped: report.stopped,
         hub_time_ms: state.clock.now_ms(),
+        outside_scopes: report.outside_scopes,
     }))
 }
 

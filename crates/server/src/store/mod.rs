@@ -240,6 +240,9 @@ pub struct DeviceAuth {
     pub enrolled_by: Uuid,
     /// The enrolling user's role now (read at every request).
     pub enrolled_by_role: Role,
+    /// The enrolling user is active: not switched off by a manager (read at
+    /// every request; see `http::extract::AuthDevice`).
+    pub user_active: bool,
     /// The location the device is assigned to, if any.
     pub location_id: Option<Uuid>,
     /// How many times a customer was moved to or from the enrolling user
@@ -270,6 +273,11 @@ pub struct PushReport {
     pub acked_through_seq: u64,
     pub results: Vec<OpResult>,
     pub stopped: Option<BatchStop>,
+    /// An applied op belongs to no scope of the pushing device
+    /// ([`PushResponse::outside_scopes`]).
+    ///
+    /// [`PushResponse::outside_scopes`]: stockroom_protocol::sync::PushResponse
+    pub outside_scopes: bool,
 }
 
 /// One page of the feed of a device's scopes.

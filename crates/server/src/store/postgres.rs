@@ -130,6 +130,7 @@ struct AuthRow {
     epoch: i32,
     enrolled_by: Uuid,
     role: String,
+    user_active: bool,
     location_id: Option<Uuid>,
     customers_version: i64,
 }
@@ -215,8 +216,8 @@ impl HubStore for PostgresStore {
     fn authenticate(&self, token_hash: [u8; 32]) -> StoreFuture<'_, Option<DeviceAuth>> {
         Box::pin(async move {
             let row: Option<AuthRow> = sqlx::query_as(
-                "SELECT d.tenant_id, d.id AS device_id, d.epoch, u.id AS enrolled_by, u.role, d.location_id,
-                        u.customers_version
+                "SELECT d.tenant_id, d.id AS device_id, d.epoch, u.id AS enrolled_by, u.role, u.active AS user_active,
+                        d.location_id, u.customers_version
                  FROM device_epochs e
                  JOIN devices d ON d.id = e.device_id AND d.epoch = e.epoch
                  JOIN users u ON u.id = e.enrolled_by
@@ -232,6 +233,7 @@ impl HubStore for PostgresStore {
                     epoch: row.epoch as u32,
                     enrolled_by: row.enrolled_by,
                     enrolled_by_role: role_of(&row.role)?,
+                    user_active: row.user_active,
                     location_id: row.location_id,
                     customers_version: row.customers_version as u64,
                 })

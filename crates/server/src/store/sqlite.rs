@@ -153,6 +153,7 @@ struct AuthRow {
     epoch: i64,
     enrolled_by: String,
     role: String,
+    user_active: bool,
     location_id: Option<String>,
     customers_version: i64,
 }
@@ -238,8 +239,8 @@ impl HubStore for SqliteStore {
     fn authenticate(&self, token_hash: [u8; 32]) -> StoreFuture<'_, Option<DeviceAuth>> {
         Box::pin(async move {
             let row: Option<AuthRow> = sqlx::query_as(
-                "SELECT d.tenant_id, d.id AS device_id, d.epoch, u.id AS enrolled_by, u.role, d.location_id,
-                        u.customers_version
+                "SELECT d.tenant_id, d.id AS device_id, d.epoch, u.id AS enrolled_by, u.role, u.active AS user_active,
+                        d.location_id, u.customers_version
                  FROM device_epochs e
                  JOIN devices d ON d.id = e.device_id AND d.epoch = e.epoch
                  JOIN users u ON u.id = e.enrolled_by
@@ -255,6 +256,7 @@ impl HubStore for SqliteStore {
                     epoch: row.epoch as u32,
                     enrolled_by: parse_uuid(&row.enrolled_by)?,
                     enrolled_by_role: role_of(&row.role)?,
+                    user_active: row.user_active,
                     location_id: row.location_id.as_deref().map(parse_uuid).transpose()?,
                     customers_version: row.customers_version as u64,
                 })

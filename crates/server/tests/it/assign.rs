@@ -1,19 +1,21 @@
 //! Location assignments: a device assigned to a location receives that
 //! location's stock only; changing the assignment asks for a new snapshot;
 //! only roles that see all stock may choose their own, and a manager's
-//! enrolment code gives a salesperson their van.
+//! enrolment code gives a salesperson their van. A push that puts an op
+//! outside every scope of its device tells the device so.
 
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 use stockroom_protocol::sync::EnrolResponse;
 use stockroom_protocol::{Op, PROTOCOL_VERSION};
 
-use crate::scopes::{op_types, shop, LOCATION_A, LOCATION_B};
+use crate::scopes::{op_types, received, shop, LOCATION_A, LOCATION_B};
 use crate::support::{on_both_backends, TestDevice, TestHub};
 
 on_both_backends!(
     an_assigned_till_receives_its_shops_stock_only,
-    a_managers_code_gives_a_salesperson_their_van
+    a_managers_code_gives_a_salesperson_their_van,
+    a_push_outside_the_devices_scopes_says_so
 );
 
 async fn assign(hub: &TestHub, device: &TestDevice, location: serde_json::Value) -> (StatusCode, serde_json::Value) {
@@ -97,4 +99,31 @@ async fn a_managers_code_gives_a_salesperson_their_van(hub: TestHub) {
     assert_eq!(stock_locations(&feed), [LOCATION_B]);
     // Their other device, enrolled with the password, has no van.
     assert!(stock_locations(&hub.pull_all(&shop.sami, 100).await).is_empty());
+}
+
+async fn a_push_outside_the_devices_scopes_says_so(hub: TestHub) {
+    let shop = shop(&hub).await;
+    let till = &shop.cashier;
+    let (status, answer) = assign(&hub, till, json!(LOCATION_A)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{answer}");
+    // Goods received at its own shop: inside its scopes.
+    let first = hub.push(till, &[till.envelope(1, received(LOCATION_A))]).await;
+    assert!(!first.outside_scopes, "{first:?}");
+    // At the other shop (where it worked before, say): outside, and the
+    // answer says so, for the batch with it in.
+    let second = hub
+        .push(
+            till,
+            &[
+                till.envelope(2, received(LOCATION_A)),
+                till.envelope(3, received(LOCATION_B)),
+            ],
+        )
+        .await;
+    assert!(second.outside_scopes, "{second:?}");
+    // Unassigned, the till sees every shop's stock again.
+    let (status, _) = assign(&hub, till, serde_json::Value::Null).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let third = hub.push(till, &[till.envelope(4, received(LOCATION_B))]).await;
+    assert!(!third.outside_scopes, "{third:?}");
 }

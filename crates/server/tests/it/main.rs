@@ -22,3 +22,4 @@ mod push_rules;
 mod scopes;
 mod serve;
 mod snapshot;
+mod switched_off;

@@ -30,7 +30,7 @@ const SHOP: &str = "Corner Shop";
 pub(crate) const LOCATION_A: Uuid = Uuid::from_u128(0xa);
 pub(crate) const LOCATION_B: Uuid = Uuid::from_u128(0xb);
 
-fn received(location: Uuid) -> Op {
+pub(crate) fn received(location: Uuid) -> Op {
     Op::StockMoved(StockMoved {
         movements: vec![Movement {
             id: Uuid::now_v7(),

@@ -5,11 +5,12 @@
 use anyhow::Context;
 use rand::Rng;
 use stockroom_core::{
-    Money, NewCustomer, NewProduct, PaymentMethod, PaymentRequest, ProductPatch, ProductQty, Qty, SaleLineRequest,
-    SaleRequest,
+    CustomerPatch, Money, NewCustomer, NewProduct, PaymentMethod, PaymentRequest, ProductPatch, ProductQty, Qty,
+    SaleLineRequest, SaleRequest,
 };
 
-use stockroom_core::Role;
+use stockroom_core::{Role, Session, Store};
+use uuid::Uuid;
 
 use super::World;
 
@@ -19,6 +20,12 @@ impl World {
     /// user's role may not make) is part of the game. A salesperson takes
     /// orders where others would sell at the till, unless their device is
     /// assigned to their van: only then does it receive a location's stock.
+    /// The owner also gives customers to salespersons, which moves them
+    /// (and their accounts) between salespersons' devices. Customers with
+    /// orders are not moved, and no order is taken for a customer once
+    /// moved: a salesperson's snapshot holds the records of their orders'
+    /// customers, which their pulls do not keep up to date, a known gap
+    /// (ARCHITECTURE.md, `crates/sim`).
     pub(super) async fn write(&mut self, index: usize) -> anyhow::Result<()> {
         let owner = self.devices[index].session.clone().context("the device's user")?;
         let mut kind = self.rng.gen_range(0..100);
@@ -26,12 +33,39 @@ impl World {
         if no_stock && (70..=84).contains(&kind) {
             kind = 85 + kind % 5;
         }
+        let movable: Vec<Uuid> = self
+            .customers
+            .iter()
+            .filter(|customer| !self.ordered.contains(customer))
+            .copied()
+            .collect();
+        if (90..=92).contains(&kind) && self.devices[index].role == Role::Owner && !movable.is_empty() {
+            let customer = movable[self.rng.gen_range(0..movable.len())];
+            let to = self.salespersons[self.rng.gen_range(0..self.salespersons.len())];
+            let to = to.filter(|_| self.rng.gen_bool(0.8));
+            let store = self.devices[index].store.as_ref().context("device open")?;
+            let patch = CustomerPatch {
+                salesperson_id: Some(to),
+                ..CustomerPatch::default()
+            };
+            return match store.edit_customer(&owner, customer, &patch).await {
+                Ok(()) => {
+                    self.moved.insert(customer);
+                    self.outcome.customer_moves += 1;
+                    self.note_written(index).await
+                }
+                // A customer this device has not received yet.
+                Err(err) if err.code() == "not_found" => Ok(()),
+                Err(err) => Err(err).context("moving a customer"),
+            };
+        }
         let product = (!self.products.is_empty()).then(|| self.products[self.rng.gen_range(0..self.products.len())]);
         let qty = Qty::units(self.rng.gen_range(1..20));
         let price = self.rng.gen_range(50..5_000);
         let device = &self.devices[index];
         let store = device.store.as_ref().context("device open")?;
-        let location = device.location.context("location")?;
+        // Where the device works: its assigned location, else its own.
+        let location = device.assigned.or(device.location).context("location")?;
         let eur = "EUR".parse()?;
         let result = match (kind, product) {
             (0..=24, _) | (_, None) => {
@@ -62,33 +96,7 @@ impl World {
                 .receive_goods(&owner, location, &[ProductQty::new(product, qty)], None)
                 .await
                 .map(|_| ()),
-            (70..=84, Some(product)) => {
-                let request = SaleRequest {
-                    location_id: location,
-                    customer_id: None,
-                    lines: vec![SaleLineRequest {
-                        product_id: product,
-                        qty,
-                        discount: None,
-                    }],
-                    discount: None,
-                    payments: Vec::new(),
-                };
-                match store.quote_sale(&owner, &request).await {
-                    Ok(quote) => {
-                        let paid = SaleRequest {
-                            payments: vec![PaymentRequest {
-                                method: PaymentMethod::Cash,
-                                amount: quote.total,
-                                rate_micros: None,
-                            }],
-                            ..request
-                        };
-                        store.record_sale(&owner, &paid).await.map(|_| ())
-                    }
-                    Err(err) => Err(err),
-                }
-            }
+            (70..=84, Some(product)) => cash_sale(store, &owner, location, product, qty).await,
             (90..=92, Some(_)) => {
                 let name = format!("Customer {}", self.customers.len());
                 store
@@ -110,17 +118,26 @@ impl World {
             (85..=89, Some(product)) => {
                 // A customer of the shop's (maybe not on this device yet), or
                 // one this device adds for the order.
-                let customer = if self.customers.is_empty() || kind % 2 == 0 {
+                let unmoved: Vec<Uuid> = self
+                    .customers
+                    .iter()
+                    .filter(|customer| !self.moved.contains(customer))
+                    .copied()
+                    .collect();
+                let customer = if unmoved.is_empty() || kind % 2 == 0 {
                     let name = format!("Customer {}", self.customers.len());
                     store
                         .create_customer(&owner, &NewCustomer::named(&name, eur))
                         .await
                         .inspect(|id| self.customers.push(*id))
                 } else {
-                    Ok(self.customers[self.rng.gen_range(0..self.customers.len())])
+                    Ok(unmoved[self.rng.gen_range(0..unmoved.len())])
                 };
                 let order = match customer {
-                    Ok(customer) => store.create_order(&owner, customer, None).await,
+                    Ok(customer) => {
+                        self.ordered.insert(customer);
+                        store.create_order(&owner, customer, None).await
+                    }
                     Err(err) => Err(err),
                 };
                 match order {
@@ -149,4 +166,36 @@ impl World {
         }
         self.note_written(index).await
     }
+}
+
+/// A cash sale of `qty` of `product` at `location` by `session`, paid
+/// exactly, as a till rings one up.
+pub async fn cash_sale(
+    store: &Store,
+    session: &Session,
+    location: Uuid,
+    product: Uuid,
+    qty: Qty,
+) -> stockroom_core::Result<()> {
+    let request = SaleRequest {
+        location_id: location,
+        customer_id: None,
+        lines: vec![SaleLineRequest {
+            product_id: product,
+            qty,
+            discount: None,
+        }],
+        discount: None,
+        payments: Vec::new(),
+    };
+    let quote = store.quote_sale(session, &request).await?;
+    let paid = SaleRequest {
+        payments: vec![PaymentRequest {
+            method: PaymentMethod::Cash,
+            amount: quote.total,
+            rate_micros: None,
+        }],
+        ..request
+    };
+    store.record_sale(session, &paid).await.map(|_| ())
 }

@@ -3,7 +3,9 @@
 //! other with nobody calling sync, the status channel reports an empty
 //! outbox, and a stop signal ends the engine. Scopes over real HTTP: a role
 //! change, a location assignment and a customer moved between salespersons
-//! each bring the device a snapshot of what it now sees.
+//! each bring the device a snapshot of what it now sees. A till whose user
+//! is switched off stops, keeps what it holds, and sends it once enrolled
+//! again by another user.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -102,6 +104,27 @@ async fn location_with_goods(
     location
 }
 
+/// Olive signs in on her device and sets up shop: a product `sku` and a
+/// shop with `units` of it received; her session, the product, the shop.
+async fn olives_shop(store: &Store, sku: &str, units: i64) -> (stockroom_core::Session, uuid::Uuid, uuid::Uuid) {
+    let owner = store.sign_in("olive", "1234").await.unwrap();
+    let eur = "EUR".parse().unwrap();
+    let product = store
+        .create_product(&owner, &NewProduct::simple(sku, "Shop tea", Money::new(350, eur)))
+        .await
+        .unwrap();
+    let shop = location_with_goods(
+        store,
+        &owner,
+        "Shop",
+        stockroom_core::LocationKind::Store,
+        product,
+        units,
+    )
+    .await;
+    (owner, product, shop)
+}
+
 async fn settle(store: &Store, link: &HttpHub, config: &SyncConfig) -> stockroom_core::sync::SyncState {
     use stockroom_core::sync::{next_step, on_poke, Step};
     let mut state = on_poke(store.sync_state().await.unwrap());
@@ -177,18 +200,39 @@ impl ShopOnHub {
     /// A new device in file `name`, enrolled as user number `user`, with
     /// its session token.
     async fn enrol_device(&self, name: &str, user: usize) -> (Store, String) {
-        let (username, role) = &self.people[user];
-        let added = &self.users[user];
         let store = Store::open(&self.dir.path().join(format!("{name}.db")), StoreOptions::default())
             .await
             .unwrap();
+        let token = self.enrol_store(&store, name, user).await;
+        (store, token)
+    }
+
+    /// Enrols `store` (again) as user number `user`, as the app's enrolment
+    /// does: a new epoch, the user adopted with PIN 1234; its session token.
+    async fn enrol_store(&self, store: &Store, name: &str, user: usize) -> String {
+        let (username, role) = &self.people[user];
+        let added = &self.users[user];
+        self.enrol_store_as(store, name, (added.tenant_id, added.user_id), username, *role)
+            .await
+    }
+
+    /// Enrols `store` (again) as the hub account `user_id` of `tenant_id`
+    /// (one a manager made in the app, say), with PIN 1234.
+    async fn enrol_store_as(
+        &self,
+        store: &Store,
+        name: &str,
+        (tenant_id, user_id): (uuid::Uuid, uuid::Uuid),
+        username: &str,
+        role: Role,
+    ) -> String {
         let device_id = store.device_info().await.unwrap().device_id;
         let (token, token_hash) = accounts::new_session_token();
         let epoch = self
             .hub
             .enrol_device(&Enrolment {
-                tenant_id: added.tenant_id,
-                user_id: added.user_id,
+                tenant_id,
+                user_id,
                 device_id,
                 device_name: Some(name.into()),
                 token_hash,
@@ -197,14 +241,14 @@ impl ShopOnHub {
             .await
             .unwrap();
         store
-            .adopt_hub_user(added.user_id, username, *role, Some("1234"))
+            .adopt_hub_user(user_id, username, role, Some("1234"))
             .await
             .unwrap();
         store
-            .record_enrolment(&self.base, added.tenant_id, device_id, epoch, SystemClock.now_ms())
+            .record_enrolment(&self.base, tenant_id, device_id, epoch, SystemClock.now_ms())
             .await
             .unwrap();
-        (store, token)
+        token
     }
 
     fn hub_path(&self) -> std::path::PathBuf {
@@ -224,21 +268,7 @@ async fn a_role_change_brings_a_new_snapshot_of_the_new_scopes() {
     let config = SyncConfig::default();
     // The owner's device: a product, a shop, goods received there.
     let (owner_store, owner_link) = &devices[0];
-    let owner = owner_store.sign_in("olive", "1234").await.unwrap();
-    let eur = "EUR".parse().unwrap();
-    let product = owner_store
-        .create_product(&owner, &NewProduct::simple("SC-1", "Scoped tea", Money::new(350, eur)))
-        .await
-        .unwrap();
-    let shop = location_with_goods(
-        owner_store,
-        &owner,
-        "Shop",
-        stockroom_core::LocationKind::Store,
-        product,
-        4,
-    )
-    .await;
+    let (owner, product, shop) = olives_shop(owner_store, "SC-1", 4).await;
     settle(owner_store, owner_link, &config).await;
 
     // The salesperson's device: the catalog, no stock.
@@ -420,5 +450,103 @@ async fn a_customer_moved_to_another_salesperson_leaves_the_first_ones_device() 
         ["Late", "Roadside"]
     );
     assert!(sam_store.replica_rows().await.unwrap()["account_entries"].is_empty());
+    shop_on_hub.stop().await;
+}
+
+/// A cash sale of one unit of `product` at `location` by `session`.
+async fn sell_one(store: &Store, session: &stockroom_core::Session, location: uuid::Uuid, product: uuid::Uuid) {
+    let one = stockroom_core::Qty::units(1);
+    stockroom_sim::cash_sale(store, session, location, product, one)
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_switched_off_users_till_keeps_its_sales_until_enrolled_again() {
+    use stockroom_core::sync::{next_step, on_poke, Step};
+    let people = [("olive", Role::Owner), ("dana", Role::Cashier)];
+    let mut shop_on_hub = ShopOnHub::serve(&people).await;
+    let (owner_store, token) = shop_on_hub.enrol_device("olive", 0).await;
+    shop_on_hub
+        .devices
+        .push((owner_store, HttpHub::new(&shop_on_hub.base, &token).unwrap()));
+    let (owner_store, owner_link) = &shop_on_hub.devices[0];
+    let config = SyncConfig::default();
+    let (owner, product, shop) = olives_shop(owner_store, "TL-1", 5).await;
+    // The owner adds Cass in the app (a hub account with no password) and
+    // her till is enrolled as hers, as a code the owner makes would.
+    let new_cass = stockroom_core::NewUser {
+        username: "cass".into(),
+        display_name: "Cass".into(),
+        role: Role::Cashier,
+        pin: "1234".into(),
+    };
+    let cass_id = owner_store.create_user(&owner, &new_cass).await.unwrap();
+    settle(owner_store, owner_link, &config).await;
+    let tenant_id = shop_on_hub.users[0].tenant_id;
+    let till = Store::open(&shop_on_hub.dir.path().join("till.db"), StoreOptions::default())
+        .await
+        .unwrap();
+    let token = shop_on_hub
+        .enrol_store_as(&till, "till", (tenant_id, cass_id), "cass", Role::Cashier)
+        .await;
+    let till_link = &HttpHub::new(&shop_on_hub.base, &token).unwrap();
+    let till = &till;
+    settle(till, till_link, &config).await;
+    let cass = till.sign_in("cass", "1234").await.unwrap();
+
+    // The owner switches Cass off; her till has not heard and sells on.
+    owner_store.set_user_active(&owner, cass_id, false).await.unwrap();
+    settle(owner_store, owner_link, &config).await;
+    sell_one(till, &cass, shop, product).await;
+
+    // The till's sale goes up, then the hub gives it nothing more.
+    let mut state = on_poke(till.sync_state().await.unwrap());
+    for _ in 0..20 {
+        if matches!(next_step(&state, SystemClock.now_ms(), &config), Step::Blocked { .. }) {
+            break;
+        }
+        state = run_step(till, till_link, state, &config).await.unwrap().0;
+    }
+    assert_eq!(state.blocked, Some(BlockReason::UserInactive), "{state:?}");
+    assert_eq!(
+        till.outbox_len().await.unwrap(),
+        0,
+        "the sale went up before the refusal"
+    );
+    settle(owner_store, owner_link, &config).await;
+    assert_eq!(owner_store.replica_rows().await.unwrap()["sales"].len(), 1);
+
+    // A sale made while cut off waits on the till, and the till stays blocked.
+    sell_one(till, &cass, shop, product).await;
+    let state = on_poke(state);
+    assert_eq!(
+        next_step(&state, SystemClock.now_ms(), &config),
+        Step::Blocked {
+            reason: BlockReason::UserInactive
+        }
+    );
+    assert_eq!(till.outbox_len().await.unwrap(), 1);
+
+    // Dana enrols the till again: the waiting sale goes up (flagged as
+    // Cass's, who was switched off), and the till and the owner agree.
+    let token = shop_on_hub.enrol_store(till, "till", 1).await;
+    let link = HttpHub::new(&shop_on_hub.base, &token).unwrap();
+    settle(till, &link, &config).await;
+    assert_eq!(till.outbox_len().await.unwrap(), 0);
+    settle(owner_store, owner_link, &config).await;
+    let owner_rows = owner_store.replica_rows().await.unwrap();
+    assert_eq!(owner_rows["sales"].len(), 2);
+    assert_eq!(till.replica_rows().await.unwrap(), owner_rows);
+    let notices = till.sync_notices(10).await.unwrap();
+    let flagged: Vec<(&str, &str)> = notices
+        .iter()
+        .map(|notice| (notice.kind.as_str(), notice.code.as_str()))
+        .collect();
+    assert_eq!(
+        flagged,
+        [("flagged", "user_inactive"); 2],
+        "both of Cass's sales are kept and flagged"
+    );
     shop_on_hub.stop().await;
 }

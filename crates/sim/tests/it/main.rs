@@ -115,7 +115,7 @@ async fn run_all(hub: HubKind, seeds: Vec<u64>, parallel: usize) {
         let root = root.path().to_path_buf();
         workers.spawn(async move {
             let mut failures = Vec::new();
-            let (mut ops, mut orders) = (0, 0);
+            let (mut ops, mut orders, mut moves) = (0, 0, 0);
             loop {
                 let Some(seed) = queue.lock().unwrap().pop() else { break };
                 let dir = root.join(format!("seed-{seed}"));
@@ -124,24 +124,26 @@ async fn run_all(hub: HubKind, seeds: Vec<u64>, parallel: usize) {
                     Ok(outcome) => {
                         ops += outcome.ops_written;
                         orders += outcome.orders;
+                        moves += outcome.customer_moves + outcome.reassignments;
                     }
                     Err(err) => failures.push(format!("seed {seed}: {err:#}")),
                 }
                 let _ = std::fs::remove_dir_all(&dir);
             }
-            (failures, ops, orders)
+            (failures, ops, orders, moves)
         });
     }
     let mut failures = Vec::new();
-    let (mut ops, mut orders) = (0, 0);
+    let (mut ops, mut orders, mut moves) = (0, 0, 0);
     while let Some(done) = workers.join_next().await {
-        let (failed, written, decided) = done.expect("worker");
+        let (failed, written, decided, moved) = done.expect("worker");
         failures.extend(failed);
         ops += written;
         orders += decided;
+        moves += moved;
     }
     eprintln!(
-        "{} seeds, {ops} ops written, {orders} orders decided, {} failed",
+        "{} seeds, {ops} ops written, {orders} orders decided, {moves} scope changes, {} failed",
         seeds.len(),
         failures.len()
     );
@@ -152,6 +154,7 @@ async fn run_all(hub: HubKind, seeds: Vec<u64>, parallel: usize) {
     );
     assert!(ops > seeds.len(), "the runs wrote almost nothing");
     assert!(seeds.len() < 50 || orders > 0, "no run took an order");
+    assert!(seeds.len() < 50 || moves > 0, "no run changed a device's scopes");
 }
 
 async fn sqlite_part(part: usize) {

@@ -27,8 +27,8 @@ failures: number,
 pagesApplied: number, 
 /**
  * Why sync is blocked: `app_too_old`, `hub_too_old`,
- * `divergent_outbox`, `stale_epoch`, `signed_out`, `hub_missing_ops`,
- * `snapshot_needed`.
+ * `divergent_outbox`, `stale_epoch`, `signed_out`, `user_inactive`,
+ * `hub_missing_ops`, `snapshot_needed`.
  */
 lastErrorCode: string | null, 
 /**
