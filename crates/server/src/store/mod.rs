@@ -273,10 +273,8 @@ pub struct PushReport {
     pub acked_through_seq: u64,
     pub results: Vec<OpResult>,
     pub stopped: Option<BatchStop>,
-    /// An applied op belongs to no scope of the pushing device
-    /// ([`PushResponse::outside_scopes`]).
-    ///
-    /// [`PushResponse::outside_scopes`]: stockroom_protocol::sync::PushResponse
+    /// An applied op belongs to no scope of the pushing device (the
+    /// response's `outside_scopes`).
     pub outside_scopes: bool,
 }
 

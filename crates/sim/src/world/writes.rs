@@ -33,31 +33,12 @@ impl World {
         if no_stock && (70..=84).contains(&kind) {
             kind = 85 + kind % 5;
         }
-        let movable: Vec<Uuid> = self
-            .customers
-            .iter()
-            .filter(|customer| !self.ordered.contains(customer))
-            .copied()
-            .collect();
-        if (90..=92).contains(&kind) && self.devices[index].role == Role::Owner && !movable.is_empty() {
-            let customer = movable[self.rng.gen_range(0..movable.len())];
-            let to = self.salespersons[self.rng.gen_range(0..self.salespersons.len())];
-            let to = to.filter(|_| self.rng.gen_bool(0.8));
-            let store = self.devices[index].store.as_ref().context("device open")?;
-            let patch = CustomerPatch {
-                salesperson_id: Some(to),
-                ..CustomerPatch::default()
-            };
-            return match store.edit_customer(&owner, customer, &patch).await {
-                Ok(()) => {
-                    self.moved.insert(customer);
-                    self.outcome.customer_moves += 1;
-                    self.note_written(index).await
-                }
-                // A customer this device has not received yet.
-                Err(err) if err.code() == "not_found" => Ok(()),
-                Err(err) => Err(err).context("moving a customer"),
-            };
+        if (90..=92).contains(&kind) && self.devices[index].role == Role::Owner {
+            let movable = customers_outside(&self.customers, &self.ordered);
+            if !movable.is_empty() {
+                let customer = movable[self.rng.gen_range(0..movable.len())];
+                return self.move_customer(index, &owner, customer).await;
+            }
         }
         let product = (!self.products.is_empty()).then(|| self.products[self.rng.gen_range(0..self.products.len())]);
         let qty = Qty::units(self.rng.gen_range(1..20));
@@ -118,12 +99,7 @@ impl World {
             (85..=89, Some(product)) => {
                 // A customer of the shop's (maybe not on this device yet), or
                 // one this device adds for the order.
-                let unmoved: Vec<Uuid> = self
-                    .customers
-                    .iter()
-                    .filter(|customer| !self.moved.contains(customer))
-                    .copied()
-                    .collect();
+                let unmoved = customers_outside(&self.customers, &self.moved);
                 let customer = if unmoved.is_empty() || kind % 2 == 0 {
                     let name = format!("Customer {}", self.customers.len());
                     store
@@ -166,6 +142,37 @@ impl World {
         }
         self.note_written(index).await
     }
+
+    /// The owner gives `customer` to a salesperson of the run (one with no
+    /// device among them), or to no one.
+    async fn move_customer(&mut self, index: usize, owner: &Session, customer: Uuid) -> anyhow::Result<()> {
+        let to = self.salespersons[self.rng.gen_range(0..self.salespersons.len())];
+        let to = to.filter(|_| self.rng.gen_bool(0.8));
+        let store = self.devices[index].store.as_ref().context("device open")?;
+        let patch = CustomerPatch {
+            salesperson_id: Some(to),
+            ..CustomerPatch::default()
+        };
+        match store.edit_customer(owner, customer, &patch).await {
+            Ok(()) => {
+                self.moved.insert(customer);
+                self.outcome.customer_moves += 1;
+                self.note_written(index).await
+            }
+            // A customer this device has not received yet.
+            Err(err) if err.code() == "not_found" => Ok(()),
+            Err(err) => Err(err).context("moving a customer"),
+        }
+    }
+}
+
+/// The run's customers not in `left_out`, in the order they were made.
+fn customers_outside(customers: &[Uuid], left_out: &std::collections::BTreeSet<Uuid>) -> Vec<Uuid> {
+    customers
+        .iter()
+        .filter(|customer| !left_out.contains(customer))
+        .copied()
+        .collect()
 }
 
 /// A cash sale of `qty` of `product` at `location` by `session`, paid
