@@ -395,11 +395,18 @@ pub struct OrderLine {
 }
 
 /// A wholesale order sent for the hub's confirmation (class A request).
+/// It stands alone: a device may hold an order whose customer it does not
+/// (a customer given to another salesperson after the order), so the order
+/// carries the customer's name as it was taken.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderSubmitted {
     pub id: Uuid,
     pub number: String,
     pub customer_id: Uuid,
+    /// The customer's name when the order was sent; absent from orders of
+    /// builds before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_name: Option<String>,
     pub salesperson_id: Uuid,
     pub price_list_id: Option<Uuid>,
     pub currency: String,

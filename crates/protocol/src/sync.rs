@@ -129,8 +129,10 @@ pub struct PushResponse {
     pub stopped: Option<BatchStop>,
     pub hub_time_ms: u64,
     /// An op of the batch went into the feed outside every scope the device
-    /// receives (a sale at a location it is no longer assigned to, say): the
-    /// device holds rows the feed will not keep up to date, so it takes a
+    /// receives (a sale at a location it is no longer assigned to, say), or
+    /// names a customer outside them (an order for a customer given to
+    /// someone else meanwhile): the device holds rows the feed will not
+    /// keep up to date, so it takes a
     /// new snapshot once its outbox is acknowledged. Absent means false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub outside_scopes: bool,

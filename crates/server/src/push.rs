@@ -505,8 +505,9 @@ async fn push_batch<T: PushTx>(
         let grant = auth.grant();
         for (index, op) in fed.iter().enumerate() {
             let op_scopes = assignments.scopes(op);
-            outside_scopes |= !op_scopes.iter().any(|scope| grant.covers(scope));
-            let mut rows = vec![(&op.row, op.scopes.named.clone())];
+            outside_scopes |=
+                !op_scopes.iter().any(|scope| grant.covers(scope)) || assignments.names_outside(op, &grant);
+            let mut rows = vec![(&op.row, op.scopes.customers.clone())];
             if let Some((_, answer)) = answers.next_if(|(answered, _)| *answered == index) {
                 rows.push((answer, Vec::new()));
             }

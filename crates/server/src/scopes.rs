@@ -100,9 +100,10 @@ pub struct OpScopes {
     /// The customers whose scopes the op takes. Sorted, without repeats.
     pub customers: Vec<Uuid>,
     /// Every customer the op names: `customers`, and an order's customer
-    /// (an order stays in its salesperson's scope, but a snapshot gives a
-    /// salesperson the records of their orders' customers). Sorted, without
-    /// repeats.
+    /// (an order stays in its salesperson's scope whoever its customer
+    /// goes to; a device that sends one for a customer outside its scopes
+    /// is told to rebuild, so it drops the record it kept for the draft).
+    /// Sorted, without repeats.
     pub named: Vec<Uuid>,
 }
 

@@ -165,10 +165,6 @@ struct World {
     /// Whom the owner may give a customer: each salesperson of the run
     /// (one has no device), or no one.
     salespersons: Vec<Option<Uuid>>,
-    /// Customers an order was started for, and customers moved at least
-    /// once: the owner moves none of the first, no order names the second.
-    ordered: BTreeSet<Uuid>,
-    moved: BTreeSet<Uuid>,
     written: BTreeSet<Uuid>,
     outcome: Outcome,
     sync_config: SyncConfig,
@@ -234,8 +230,6 @@ pub async fn run_seed(
         products: Vec::new(),
         customers: Vec::new(),
         salespersons: vec![None],
-        ordered: BTreeSet::new(),
-        moved: BTreeSet::new(),
         written: BTreeSet::new(),
         outcome: Outcome::default(),
         sync_config: SyncConfig {

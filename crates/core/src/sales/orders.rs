@@ -225,12 +225,16 @@ async fn add_line_in(write: &mut WriteTx<'_>, order_id: Uuid, product_id: Uuid, 
 /// and one `order.submitted` op carries it.
 async fn submit_in(write: &mut WriteTx<'_>, order_id: Uuid) -> Result<()> {
     let (currency, price_list_id) = editable_draft(write.conn(), order_id).await?;
-    let header: (String, String, Option<String>) =
-        sqlx::query_as("SELECT customer_id, salesperson_id, note FROM sales_orders WHERE id = ?")
-            .bind(order_id.to_string())
-            .fetch_one(write.conn())
-            .await?;
-    let (customer_id, salesperson_id, note) = header;
+    // The draft keeps its customer's row (a rebuild keeps the customers of
+    // drafts); the order carries the name as it is now.
+    let header: (String, Option<String>, String, Option<String>) = sqlx::query_as(
+        "SELECT o.customer_id, coalesce(c.name, o.customer_name), o.salesperson_id, o.note
+         FROM sales_orders o LEFT JOIN customers c ON c.id = o.customer_id WHERE o.id = ?",
+    )
+    .bind(order_id.to_string())
+    .fetch_one(write.conn())
+    .await?;
+    let (customer_id, customer_name, salesperson_id, note) = header;
     let rows: Vec<(String, i64, String, i64, i64, i64)> = sqlx::query_as(
         "SELECT id, line_no, product_id, qty_milli, unit_price_minor, total_minor
          FROM sales_order_lines WHERE order_id = ? ORDER BY line_no",
@@ -261,9 +265,11 @@ async fn submit_in(write: &mut WriteTx<'_>, order_id: Uuid) -> Result<()> {
     let number = write.next_number(DocKind::Order).await?;
     let hlc = write.stamp();
     sqlx::query(
-        "UPDATE sales_orders SET number = ?, status = 'submitted', total_minor = ?, submitted_hlc = ? WHERE id = ?",
+        "UPDATE sales_orders SET number = ?, status = 'submitted', customer_name = ?, total_minor = ?, submitted_hlc = ?
+         WHERE id = ?",
     )
     .bind(&number)
+    .bind(customer_name.as_deref())
     .bind(total_minor)
     .bind(hlc.to_i64())
     .bind(order_id.to_string())
@@ -273,6 +279,7 @@ async fn submit_in(write: &mut WriteTx<'_>, order_id: Uuid) -> Result<()> {
         id: order_id,
         number,
         customer_id: parse_uuid(&customer_id)?,
+        customer_name,
         salesperson_id: parse_uuid(&salesperson_id)?,
         price_list_id,
         currency: currency.to_string(),
@@ -390,7 +397,7 @@ impl Store {
     /// One order with its lines.
     pub async fn order(&self, order_id: Uuid) -> Result<SalesOrder> {
         let header: Option<OrderHeaderRow> = sqlx::query_as(
-            "SELECT o.number, o.customer_id, c.name AS customer_name, o.salesperson_id, o.price_list_id, o.currency,
+            "SELECT o.number, o.customer_id, coalesce(c.name, o.customer_name) AS customer_name, o.salesperson_id, o.price_list_id, o.currency,
                     o.status, o.total_minor, o.note, o.created_ms, o.submitted_hlc
              FROM sales_orders o LEFT JOIN customers c ON c.id = o.customer_id WHERE o.id = ?",
         )
@@ -442,7 +449,7 @@ impl Store {
     /// Orders newest first, all of them or those in `status`.
     pub async fn orders(&self, status: Option<OrderStatus>) -> Result<Vec<OrderSummary>> {
         let rows: Vec<OrderSummaryRow> = sqlx::query_as(
-            "SELECT o.id, o.number, o.customer_id, c.name AS customer_name, o.status, o.currency, o.total_minor,
+            "SELECT o.id, o.number, o.customer_id, coalesce(c.name, o.customer_name) AS customer_name, o.status, o.currency, o.total_minor,
                     (SELECT count(*) FROM sales_order_lines ol WHERE ol.order_id = o.id) AS n_lines, o.created_ms
              FROM sales_orders o LEFT JOIN customers c ON c.id = o.customer_id
              WHERE ?1 IS NULL OR o.status = ?1

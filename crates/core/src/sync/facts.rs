@@ -219,13 +219,14 @@ impl WriteTx<'_> {
     /// device already has keeps its status.
     async fn apply_order(&mut self, order: &OrderSubmitted, hlc: Hlc) -> Result<()> {
         let inserted = sqlx::query(
-            "INSERT INTO sales_orders (id, number, customer_id, salesperson_id, price_list_id, currency, status,
-                                       total_minor, note, created_ms, submitted_hlc)
-             VALUES (?, ?, ?, ?, ?, ?, 'submitted', ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
+            "INSERT INTO sales_orders (id, number, customer_id, customer_name, salesperson_id, price_list_id, currency,
+                                       status, total_minor, note, created_ms, submitted_hlc)
+             VALUES (?, ?, ?, ?, ?, ?, ?, 'submitted', ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
         )
         .bind(order.id.to_string())
         .bind(&order.number)
         .bind(order.customer_id.to_string())
+        .bind(order.customer_name.as_deref())
         .bind(order.salesperson_id.to_string())
         .bind(order.price_list_id.map(|id| id.to_string()))
         .bind(&order.currency)

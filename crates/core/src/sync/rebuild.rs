@@ -6,7 +6,8 @@
 //! salesperson who becomes a cashier drops their orders. Customers go too
 //! (but those of the device's draft orders) and come back from the
 //! snapshot's records, so a customer moved to another salesperson leaves
-//! this one's device. Catalog records are merged as before; local drafts,
+//! this one's device; their sent orders of it stay (they come back from
+//! the snapshot, carrying the customer's name). Catalog records are merged as before; local drafts,
 //! counts, shifts, flags and notices are the device's own and stay.
 //!
 //! A device with ops still waiting merges instead (their effects are only
@@ -31,7 +32,7 @@ const LEDGERS: [&str; 12] = [
     "DELETE FROM transfers",
     "DELETE FROM stock_movements",
     "DELETE FROM stock_levels",
-    "DELETE FROM customers WHERE id NOT IN (SELECT customer_id FROM sales_orders)",
+    "DELETE FROM customers WHERE id NOT IN (SELECT customer_id FROM sales_orders WHERE status = 'draft')",
 ];
 
 /// Empties the ledgers when nothing waits in the outbox; returns the last

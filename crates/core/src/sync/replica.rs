@@ -50,7 +50,7 @@ const SYNCED: [(&str, &str); 16] = [
     ),
     (
         "sales_orders",
-        "SELECT id, number, customer_id, currency, total_minor, status FROM sales_orders WHERE status != 'draft' ORDER BY id",
+        "SELECT id, number, customer_id, customer_name, currency, total_minor, status FROM sales_orders WHERE status != 'draft' ORDER BY id",
     ),
 ];
 

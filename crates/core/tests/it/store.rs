@@ -4,6 +4,8 @@
 use stockroom_core::protocol::ops::Entity;
 use stockroom_core::protocol::Op;
 
+use stockroom_core::{Store, StoreOptions};
+
 use crate::support::{eur, TestStore};
 
 #[tokio::test]
@@ -124,4 +126,68 @@ async fn writes_reach_the_database_file_in_the_background_once_quiet() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(grown, "the database file never received the WAL's pages");
+}
+
+#[tokio::test]
+async fn orders_from_before_they_stood_alone_keep_their_lines_and_learn_their_customers_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("device.db");
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true)
+        .foreign_keys(true);
+    // The database as the build before orders stood alone left it: a
+    // customer, their sent order and its line.
+    const STANDS_ALONE: i64 = 20261204090000;
+    {
+        let pool = sqlx::SqlitePool::connect_with(options.clone()).await.unwrap();
+        let earlier = sqlx::migrate::Migrator {
+            migrations: std::borrow::Cow::Owned(
+                stockroom_core::store::MIGRATOR
+                    .migrations
+                    .iter()
+                    .filter(|migration| migration.version < STANDS_ALONE)
+                    .cloned()
+                    .collect(),
+            ),
+            ..sqlx::migrate::Migrator::DEFAULT
+        };
+        earlier.run(&pool).await.unwrap();
+        for statement in [
+            "INSERT INTO customers (id, name, currency, hlc, hlc_device) VALUES ('c1', 'Hotel Aurora', 'EUR', 1, 'd')",
+            "INSERT INTO sales_orders (id, number, customer_id, salesperson_id, currency, status, total_minor, created_ms)
+             VALUES ('o1', 'S01-000001', 'c1', 'u1', 'EUR', 'submitted', 500, 1)",
+            "INSERT INTO sales_order_lines (id, order_id, line_no, product_id, qty_milli, unit_price_minor, total_minor)
+             VALUES ('l1', 'o1', 1, 'p1', 1000, 500, 500)",
+        ] {
+            sqlx::query(statement).execute(&pool).await.unwrap();
+        }
+        pool.close().await;
+    }
+    let store = Store::open(&path, StoreOptions::default()).await.unwrap();
+    store.close().await;
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    let order: (String, Option<String>, i64) = sqlx::query_as(
+        "SELECT o.customer_id, o.customer_name, count(l.id) FROM sales_orders o
+         JOIN sales_order_lines l ON l.order_id = o.id GROUP BY o.id",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(order, ("c1".to_string(), Some("Hotel Aurora".to_string()), 1));
+    // The order no longer needs its customer's row; its lines still need
+    // their order.
+    sqlx::query("DELETE FROM customers").execute(&pool).await.unwrap();
+    let orphan = sqlx::query(
+        "INSERT INTO sales_order_lines (id, order_id, line_no, product_id, qty_milli, unit_price_minor, total_minor)
+         VALUES ('l2', 'nothing', 1, 'p1', 1000, 500, 500)",
+    )
+    .execute(&pool)
+    .await;
+    assert!(orphan.is_err(), "a line with no order was taken");
+    let broken: Vec<(String,)> = sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert!(broken.is_empty(), "{broken:?}");
 }

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::{flags_json, Pending, PushTx, RecordKey, TenantLock};
 use crate::error::HubError;
 use crate::records::Record;
-use crate::scopes::Scope;
+use crate::scopes::{Grant, Scope};
 use crate::store::DeviceAuth;
 
 /// The field of a customer record naming the salesperson it is assigned to.
@@ -59,7 +59,7 @@ impl Assignments {
         let mut keys: Vec<RecordKey> = pending
             .iter()
             .filter(|op| op.row.rejected.is_none())
-            .flat_map(|op| op.scopes.customers.iter().map(|id| (Entity::Customer, *id)))
+            .flat_map(|op| op.scopes.named.iter().map(|id| (Entity::Customer, *id)))
             .collect();
         keys.sort_by_key(|(_, id)| *id);
         keys.dedup();
@@ -102,6 +102,19 @@ impl Assignments {
             records
                 .get(&customer)
                 .and_then(|record| assigned_salesperson(Entity::Customer, record))
+        })
+    }
+
+    /// Whether `op` names a customer that, as of this op, is in no scope
+    /// of `grant`: an order a salesperson took for a customer given to
+    /// someone else before the order arrived.
+    pub(super) fn names_outside(&self, op: &Pending<'_>, grant: &Grant) -> bool {
+        op.scopes.named.iter().any(|customer| {
+            let salesperson = self
+                .records
+                .get(customer)
+                .and_then(|record| assigned_salesperson(Entity::Customer, record));
+            !grant.covers(&Scope::of_customer(salesperson))
         })
     }
 

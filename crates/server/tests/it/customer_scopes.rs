@@ -15,7 +15,7 @@ use stockroom_protocol::sync::{OpOutcome, RawOpEnvelope, RejectCode};
 use stockroom_protocol::{Op, OpEnvelope};
 use uuid::Uuid;
 
-use crate::scopes::{shop, Shop};
+use crate::scopes::{order_of, shop, Shop};
 use crate::snapshot::snapshot_lines;
 use crate::support::{on_both_backends, sale, TestDevice, TestHub};
 
@@ -23,6 +23,7 @@ on_both_backends!(
     a_salesperson_holds_their_own_customers_only,
     a_moved_customer_takes_its_history_to_the_new_salesperson,
     only_a_manager_gives_a_customer_to_someone_else,
+    an_order_stays_with_its_salesperson_when_its_customer_is_given_away,
     entries_from_before_assignments_get_their_customers,
 );
 
@@ -106,11 +107,12 @@ async fn pulled_customers(hub: &TestHub, device: &TestDevice) -> BTreeSet<Uuid> 
     customers_in(feed.iter().map(|(_, envelope)| &envelope.op))
 }
 
-/// A snapshot's customer records (id and salesperson) and the customers
-/// its payments name.
+/// A snapshot's customer records (id and salesperson), the customers its
+/// payments name and its orders.
 struct SnapshotCustomers {
     records: Vec<(Uuid, Value)>,
     paid_by: BTreeSet<Uuid>,
+    orders: BTreeSet<Uuid>,
     cursor: String,
 }
 
@@ -119,6 +121,7 @@ async fn snapshot_customers(hub: &TestHub, device: &TestDevice) -> SnapshotCusto
     let mut found = SnapshotCustomers {
         records: Vec::new(),
         paid_by: BTreeSet::new(),
+        orders: BTreeSet::new(),
         cursor: String::new(),
     };
     for line in lines {
@@ -132,6 +135,9 @@ async fn snapshot_customers(hub: &TestHub, device: &TestDevice) -> SnapshotCusto
                 let op: RawOpEnvelope = op;
                 if let Ok(decoded) = op.decode() {
                     found.paid_by.extend(customers_in([&decoded.op]));
+                    if let Op::OrderSubmitted(order) = &decoded.op {
+                        found.orders.insert(order.id);
+                    }
                 }
             }
             _ => {}
@@ -211,8 +217,8 @@ async fn a_moved_customer_takes_its_history_to_the_new_salesperson(hub: TestHub)
     assert_eq!(
         hub.count("SELECT count(*) FROM feed_customers").await,
         // Three records, their three payments, two moves, the late payment;
-        // from `shop`, a payment and two orders.
-        3 + 3 + 2 + 1 + 3
+        // from `shop`, a payment (orders name no customer there).
+        3 + 3 + 2 + 1 + 1
     );
 }
 
@@ -256,19 +262,64 @@ async fn only_a_manager_gives_a_customer_to_someone_else(hub: TestHub) {
     assert!(pulled_customers(&hub, &shop.sara).await.contains(&WALK_IN));
 }
 
-/// The statement of the migration that gives the entries written before it
-/// their customers (`feed_customers`).
-fn backfill_statement(hub: &TestHub) -> &'static str {
-    let migration = match hub.state.store.backend() {
-        stockroom_server::Backend::Postgres => {
-            include_str!("../../../../migrations/hub/postgres/20261203090000_customer_assignments.sql")
-        }
-        stockroom_server::Backend::Sqlite => {
-            include_str!("../../../../migrations/hub/sqlite/20261203090000_customer_assignments.sql")
-        }
+async fn an_order_stays_with_its_salesperson_when_its_customer_is_given_away(hub: TestHub) {
+    let shop = shop_with_customers(&hub).await;
+    let order_id = |op: &Op| match op {
+        Op::OrderSubmitted(order) => order.id,
+        _ => unreachable!("an order"),
     };
-    let start = migration.find("INSERT").expect("the backfill statement");
-    &migration[start..]
+    // Sami's order for Acme, his customer: inside his scopes.
+    let first = order_of(shop.sami.user_id, ACME);
+    let pushed = hub
+        .push(&shop.sami, &envelopes(&shop.sami, 2, vec![first.clone()]))
+        .await;
+    assert!(matches!(pushed.results[0].outcome, OpOutcome::Applied { .. }));
+    assert!(!pushed.outside_scopes, "{pushed:?}");
+    // The manager gives Acme to Sara.
+    let moved = customer(ACME, json!({"salesperson_id": shop.sara.user_id}));
+    hub.push(&shop.owner, &envelopes(&shop.owner, 11, vec![moved])).await;
+    // Sami's device took a second order for Acme before it heard: taken,
+    // and the answer tells the device it names a customer outside its
+    // scopes (whose record it still holds).
+    let second = order_of(shop.sami.user_id, ACME);
+    let pushed = hub
+        .push(&shop.sami, &envelopes(&shop.sami, 3, vec![second.clone()]))
+        .await;
+    assert!(matches!(pushed.results[0].outcome, OpOutcome::Applied { .. }));
+    assert!(pushed.outside_scopes, "{pushed:?}");
+    // Sami keeps both orders (and his order of `shop`), without Acme's
+    // record.
+    let sami = snapshot_customers(&hub, &shop.sami).await;
+    assert!(sami.orders.contains(&order_id(&first)) && sami.orders.contains(&order_id(&second)));
+    assert_eq!(sami.orders.len(), 3);
+    assert!(sami.records.is_empty(), "{:?}", sami.records);
+    // Sara gets Acme, none of Sami's orders (her own of `shop` only).
+    let sara = snapshot_customers(&hub, &shop.sara).await;
+    assert!(sara.records.iter().any(|(id, _)| *id == ACME));
+    assert!(sara.orders.is_disjoint(&sami.orders), "{:?}", sara.orders);
+    assert_eq!(sara.orders.len(), 1);
+    // The owner sees both orders and every customer.
+    let owner = snapshot_customers(&hub, &shop.owner).await;
+    assert!(owner.orders.is_superset(&sami.orders));
+    assert_eq!(owner.records.len(), 3);
+}
+
+/// The statements of the migrations that give the entries written before
+/// them their customers (`feed_customers`): the backfill, then the one that
+/// takes orders' customers out again.
+fn backfill_statements(hub: &TestHub) -> [&'static str; 2] {
+    let (assignments, orders) = match hub.state.store.backend() {
+        stockroom_server::Backend::Postgres => (
+            include_str!("../../../../migrations/hub/postgres/20261203090000_customer_assignments.sql"),
+            include_str!("../../../../migrations/hub/postgres/20261204090000_orders_stand_alone.sql"),
+        ),
+        stockroom_server::Backend::Sqlite => (
+            include_str!("../../../../migrations/hub/sqlite/20261203090000_customer_assignments.sql"),
+            include_str!("../../../../migrations/hub/sqlite/20261204090000_orders_stand_alone.sql"),
+        ),
+    };
+    let start = assignments.find("INSERT").expect("the backfill statement");
+    [&assignments[start..], orders]
 }
 
 async fn entries_from_before_assignments_get_their_customers(hub: TestHub) {
@@ -295,12 +346,14 @@ async fn entries_from_before_assignments_get_their_customers(hub: TestHub) {
     for customer in customers {
         written.push(hub.count(&per_customer(customer)).await);
     }
-    // Records, payments, the sale (both customers), the orders and the
-    // payment of `shop`.
-    assert_eq!(written, [2, 3, 3, 3]);
+    // Records, payments, the sale (both customers), and the payment of
+    // `shop` (its orders name no customer there).
+    assert_eq!(written, [2, 3, 3, 1]);
     // As a hub of the last build left them: no customers for any entry.
     hub.execute("DELETE FROM feed_customers").await;
-    hub.execute(backfill_statement(&hub)).await;
+    for statement in backfill_statements(&hub) {
+        hub.execute(statement).await;
+    }
     for (customer, expected) in customers.into_iter().zip(written) {
         assert_eq!(hub.count(&per_customer(customer)).await, expected, "{customer}");
     }

@@ -64,6 +64,7 @@ fn order(customer_id: Uuid, currency: &str, product_ids: &[Uuid]) -> Op {
         id: Uuid::now_v7(),
         number: "S01-000001".into(),
         customer_id,
+        customer_name: Some("Acme".into()),
         salesperson_id: Uuid::nil(),
         price_list_id: None,
         currency: currency.into(),

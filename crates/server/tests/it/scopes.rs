@@ -46,11 +46,16 @@ pub(crate) fn received(location: Uuid) -> Op {
     })
 }
 
-fn order_of(salesperson: Uuid) -> Op {
+/// The customer the orders of [`shop`] name, of whom the hub has no record.
+pub(crate) const UNKNOWN_CUSTOMER: Uuid = Uuid::from_u128(77);
+
+/// An order by `salesperson` for `customer`, of one line.
+pub(crate) fn order_of(salesperson: Uuid, customer: Uuid) -> Op {
     Op::OrderSubmitted(OrderSubmitted {
         id: Uuid::now_v7(),
         number: "S01-000001".into(),
-        customer_id: Uuid::from_u128(77),
+        customer_id: customer,
+        customer_name: Some("Customer".into()),
         salesperson_id: salesperson,
         price_list_id: None,
         currency: "EUR".into(),
@@ -147,10 +152,16 @@ pub(crate) async fn shop(hub: &TestHub) -> Shop {
     };
     let owner_ops = vec![product("Tea"), received(LOCATION_A), received(LOCATION_B), payment(5)];
     hub.push(&shop.owner, &envelopes(&shop.owner, 1, owner_ops)).await;
-    hub.push(&shop.sami, &envelopes(&shop.sami, 1, vec![order_of(shop.sami.user_id)]))
-        .await;
-    hub.push(&shop.sara, &envelopes(&shop.sara, 1, vec![order_of(shop.sara.user_id)]))
-        .await;
+    hub.push(
+        &shop.sami,
+        &envelopes(&shop.sami, 1, vec![order_of(shop.sami.user_id, UNKNOWN_CUSTOMER)]),
+    )
+    .await;
+    hub.push(
+        &shop.sara,
+        &envelopes(&shop.sara, 1, vec![order_of(shop.sara.user_id, UNKNOWN_CUSTOMER)]),
+    )
+    .await;
     shop
 }
 
@@ -341,7 +352,10 @@ async fn entries_from_before_scopes_get_them_at_start(hub: TestHub) {
     }
     // And pushes go on from the chains it rebuilt.
     again
-        .push(&shop.sami, &envelopes(&shop.sami, 2, vec![order_of(shop.sami.user_id)]))
+        .push(
+            &shop.sami,
+            &envelopes(&shop.sami, 2, vec![order_of(shop.sami.user_id, UNKNOWN_CUSTOMER)]),
+        )
         .await;
     assert!(check_chains(&again, &shop.sami, 2).await.is_empty());
     let _ = reopened.close().await;

@@ -21,11 +21,9 @@ impl World {
     /// orders where others would sell at the till, unless their device is
     /// assigned to their van: only then does it receive a location's stock.
     /// The owner also gives customers to salespersons, which moves them
-    /// (and their accounts) between salespersons' devices. Customers with
-    /// orders are not moved, and no order is taken for a customer once
-    /// moved: a salesperson's snapshot holds the records of their orders'
-    /// customers, which their pulls do not keep up to date, a known gap
-    /// (ARCHITECTURE.md, `crates/sim`).
+    /// (and their accounts) between salespersons' devices, whatever orders
+    /// name them: a salesperson's orders stay on their devices, the
+    /// customer's record goes.
     pub(super) async fn write(&mut self, index: usize) -> anyhow::Result<()> {
         let owner = self.devices[index].session.clone().context("the device's user")?;
         let mut kind = self.rng.gen_range(0..100);
@@ -33,12 +31,9 @@ impl World {
         if no_stock && (70..=84).contains(&kind) {
             kind = 85 + kind % 5;
         }
-        if (90..=92).contains(&kind) && self.devices[index].role == Role::Owner {
-            let movable = customers_outside(&self.customers, &self.ordered);
-            if !movable.is_empty() {
-                let customer = movable[self.rng.gen_range(0..movable.len())];
-                return self.move_customer(index, &owner, customer).await;
-            }
+        if (90..=92).contains(&kind) && self.devices[index].role == Role::Owner && !self.customers.is_empty() {
+            let customer = self.customers[self.rng.gen_range(0..self.customers.len())];
+            return self.move_customer(index, &owner, customer).await;
         }
         let product = (!self.products.is_empty()).then(|| self.products[self.rng.gen_range(0..self.products.len())]);
         let qty = Qty::units(self.rng.gen_range(1..20));
@@ -99,21 +94,17 @@ impl World {
             (85..=89, Some(product)) => {
                 // A customer of the shop's (maybe not on this device yet), or
                 // one this device adds for the order.
-                let unmoved = customers_outside(&self.customers, &self.moved);
-                let customer = if unmoved.is_empty() || kind % 2 == 0 {
+                let customer = if self.customers.is_empty() || kind % 2 == 0 {
                     let name = format!("Customer {}", self.customers.len());
                     store
                         .create_customer(&owner, &NewCustomer::named(&name, eur))
                         .await
                         .inspect(|id| self.customers.push(*id))
                 } else {
-                    Ok(unmoved[self.rng.gen_range(0..unmoved.len())])
+                    Ok(self.customers[self.rng.gen_range(0..self.customers.len())])
                 };
                 let order = match customer {
-                    Ok(customer) => {
-                        self.ordered.insert(customer);
-                        store.create_order(&owner, customer, None).await
-                    }
+                    Ok(customer) => store.create_order(&owner, customer, None).await,
                     Err(err) => Err(err),
                 };
                 match order {
@@ -155,7 +146,6 @@ impl World {
         };
         match store.edit_customer(owner, customer, &patch).await {
             Ok(()) => {
-                self.moved.insert(customer);
                 self.outcome.customer_moves += 1;
                 self.note_written(index).await
             }
@@ -164,15 +154,6 @@ impl World {
             Err(err) => Err(err).context("moving a customer"),
         }
     }
-}
-
-/// The run's customers not in `left_out`, in the order they were made.
-fn customers_outside(customers: &[Uuid], left_out: &std::collections::BTreeSet<Uuid>) -> Vec<Uuid> {
-    customers
-        .iter()
-        .filter(|customer| !left_out.contains(customer))
-        .copied()
-        .collect()
 }
 
 /// A cash sale of `qty` of `product` at `location` by `session`, paid

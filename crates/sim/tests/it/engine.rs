@@ -3,7 +3,8 @@
 //! other with nobody calling sync, the status channel reports an empty
 //! outbox, and a stop signal ends the engine. Scopes over real HTTP: a role
 //! change, a location assignment and a customer moved between salespersons
-//! each bring the device a snapshot of what it now sees. A till whose user
+//! each bring the device a snapshot of what it now sees, and a
+//! salesperson keeps their orders of a customer given away. A till whose user
 //! is switched off stops, keeps what it holds, and sends it once enrolled
 //! again by another user.
 
@@ -338,14 +339,16 @@ async fn a_role_change_brings_a_new_snapshot_of_the_new_scopes() {
     shop_on_hub.stop().await;
 }
 
+/// Olive the owner, and Sam and Sal who sell on the road.
+const OWNER_AND_SALESPERSONS: [(&str, Role); 3] = [
+    ("olive", Role::Owner),
+    ("sam", Role::Salesperson),
+    ("sal", Role::Salesperson),
+];
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_moved_to_another_salesperson_leaves_the_first_ones_device() {
-    let people = [
-        ("olive", Role::Owner),
-        ("sam", Role::Salesperson),
-        ("sal", Role::Salesperson),
-    ];
-    let shop_on_hub = ShopOnHub::start(&people).await;
+    let shop_on_hub = ShopOnHub::start(&OWNER_AND_SALESPERSONS).await;
     let (users, devices) = (&shop_on_hub.users, &shop_on_hub.devices);
     let config = SyncConfig::default();
     let [(owner_store, owner_link), (sam_store, sam_link), (sal_store, sal_link)] = &devices[..] else {
@@ -450,6 +453,78 @@ async fn a_customer_moved_to_another_salesperson_leaves_the_first_ones_device() 
         ["Late", "Roadside"]
     );
     assert!(sam_store.replica_rows().await.unwrap()["account_entries"].is_empty());
+    shop_on_hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_salesperson_keeps_their_orders_of_a_customer_given_away() {
+    let shop_on_hub = ShopOnHub::start(&OWNER_AND_SALESPERSONS).await;
+    let (users, devices) = (&shop_on_hub.users, &shop_on_hub.devices);
+    let config = SyncConfig::default();
+    let [(owner_store, owner_link), (sam_store, sam_link), (sal_store, sal_link)] = &devices[..] else {
+        panic!("three devices");
+    };
+    let (sam_id, sal_id) = (users[1].user_id, users[2].user_id);
+    let (owner, tea, _) = olives_shop(owner_store, "TEA-1", 10).await;
+    let eur = "EUR".parse().unwrap();
+    let acme = NewCustomer {
+        salesperson_id: Some(sam_id),
+        ..NewCustomer::named("Acme", eur)
+    };
+    let acme = owner_store.create_customer(&owner, &acme).await.unwrap();
+    settle(owner_store, owner_link, &config).await;
+    settle(sam_store, sam_link, &config).await;
+    // Sam sends one order for Acme and starts another.
+    let sam = sam_store.sign_in("sam", "1234").await.unwrap();
+    let two = stockroom_core::Qty::units(2);
+    let sent = sam_store.create_order(&sam, acme, None).await.unwrap();
+    sam_store.add_order_line(&sam, sent, tea, two).await.unwrap();
+    sam_store.submit_order(&sam, sent).await.unwrap();
+    let draft = sam_store.create_order(&sam, acme, None).await.unwrap();
+    sam_store.add_order_line(&sam, draft, tea, two).await.unwrap();
+    settle(sam_store, sam_link, &config).await;
+    // The owner gives Acme to Sal. Sam's device keeps Acme for the draft.
+    let to_sal = CustomerPatch {
+        salesperson_id: Some(Some(sal_id)),
+        ..CustomerPatch::default()
+    };
+    owner_store.edit_customer(&owner, acme, &to_sal).await.unwrap();
+    for (store, link) in [(owner_store, owner_link), (sam_store, sam_link), (sal_store, sal_link)] {
+        settle(store, link, &config).await;
+    }
+    assert!(sam_store.customer(acme).await.is_ok());
+    // Sam sends the draft: the hub says it names a customer outside his
+    // scopes, and his device rebuilds. Acme leaves; both orders stay, with
+    // Acme's name, and the hub confirmed them.
+    sam_store.submit_order(&sam, draft).await.unwrap();
+    let state = settle(sam_store, sam_link, &config).await;
+    assert!(!state.rebuild_due);
+    assert!(sam_store.customers("", true).await.unwrap().is_empty());
+    assert!(sam_store.customer(acme).await.is_err());
+    let orders = sam_store.orders(None).await.unwrap();
+    let seen: Vec<(uuid::Uuid, &str, stockroom_core::OrderStatus)> = orders
+        .iter()
+        .map(|order| (order.id, order.customer_name.as_str(), order.status))
+        .collect();
+    let confirmed = stockroom_core::OrderStatus::Confirmed;
+    assert_eq!(seen, [(draft, "Acme", confirmed), (sent, "Acme", confirmed)]);
+    // Sal holds Acme and none of Sam's orders; a new device of Sam's,
+    // started from the hub's snapshot, holds what Sam's device holds.
+    settle(sal_store, sal_link, &config).await;
+    assert!(sal_store.customer(acme).await.is_ok());
+    assert!(sal_store.orders(None).await.unwrap().is_empty());
+    let (fresh, token) = shop_on_hub.enrol_device("sam-2", 1).await;
+    let fresh_link = HttpHub::new(&shop_on_hub.base, &token).unwrap();
+    settle(&fresh, &fresh_link, &config).await;
+    let (held, expected) = (
+        sam_store.replica_rows().await.unwrap(),
+        fresh.replica_rows().await.unwrap(),
+    );
+    for table in ["customers", "sales_orders"] {
+        assert_eq!(held[table], expected[table], "{table}");
+    }
+    assert_eq!(held["sales_orders"].len(), 2);
+    fresh.close().await;
     shop_on_hub.stop().await;
 }
 

@@ -3,8 +3,8 @@
 //! one moment, streamed row by row into the writer. Only the records and
 //! entries of the device's scopes are read; for a salesperson's device,
 //! the customers assigned to them now, with every entry about those
-//! customers whichever scope it was written in (but another salesperson's
-//! orders), and the records of their own orders' customers.
+//! customers whichever scope it was written in (an order, in its
+//! salesperson's scope, names no customer there).
 
 use futures_util::TryStreamExt;
 use sqlx::Row;
@@ -53,16 +53,12 @@ impl PostgresStore {
             let mut rows = sqlx::query_as::<_, (String, Uuid, String, String)>(
                 "SELECT entity, row_id, fields::text, stamps::text FROM records
                  WHERE tenant_id = $1 AND entity = ANY($2::text[])
-                   AND (entity <> 'customer' OR $3::uuid IS NULL OR salesperson_id = $3
-                        OR row_id IN (SELECT c.customer_id FROM feed_customers c
-                                      JOIN feed_scopes s ON s.tenant_id = c.tenant_id AND s.position = c.position
-                                      WHERE c.tenant_id = $1 AND s.scope = $4))
+                   AND (entity <> 'customer' OR $3::uuid IS NULL OR salesperson_id = $3)
                  ORDER BY entity, row_id",
             )
             .bind(tenant_id)
             .bind(entities)
             .bind(own_customers)
-            .bind(own_customers.map(|salesperson| Scope::Orders(salesperson).key()))
             .fetch(&mut *tx);
             while let Some((entity, row_id, fields, stamps)) = rows.try_next().await? {
                 out.row(parse_entity(&entity)?, row_id, &fields, &stamps).await?;
@@ -77,11 +73,10 @@ impl PostgresStore {
                  WHERE f.tenant_id = $1 AND f.position <= $2 AND o.op_type <> 'fields.set'
                    AND (f.position IN (SELECT position FROM feed_scopes
                                        WHERE tenant_id = $1 AND scope = ANY($3::text[]) AND position <= $2)
-                        OR (o.op_type <> 'order.submitted'
-                            AND f.position IN (SELECT c.position FROM feed_customers c
-                                               JOIN records r ON r.tenant_id = c.tenant_id AND r.entity = 'customer'
-                                                             AND r.row_id = c.customer_id
-                                               WHERE c.tenant_id = $1 AND r.salesperson_id = $4 AND c.position <= $2)))
+                        OR f.position IN (SELECT c.position FROM feed_customers c
+                                          JOIN records r ON r.tenant_id = c.tenant_id AND r.entity = 'customer'
+                                                        AND r.row_id = c.customer_id
+                                          WHERE c.tenant_id = $1 AND r.salesperson_id = $4 AND c.position <= $2))
                  ORDER BY f.position",
             )
             .bind(tenant_id)

@@ -4,8 +4,8 @@
 //! row by row into the writer. Only the records and entries of the device's
 //! scopes are read; for a salesperson's device, the customers assigned to
 //! them now, with every entry about those customers whichever scope it was
-//! written in (but another salesperson's orders), and the records of their
-//! own orders' customers.
+//! written in (an order, in its salesperson's scope, names no customer
+//! there).
 
 use futures_util::TryStreamExt;
 use sqlx::{QueryBuilder, Row, Sqlite};
@@ -60,15 +60,7 @@ impl SqliteStore {
             if let Some(salesperson) = &own_customers {
                 select.push(" AND (entity <> 'customer' OR salesperson_id = ");
                 select.push_bind(salesperson);
-                select.push(
-                    " OR row_id IN (SELECT c.customer_id FROM feed_customers c
-                         JOIN feed_scopes s ON s.tenant_id = c.tenant_id AND s.position = c.position
-                         WHERE c.tenant_id = ",
-                );
-                select.push_bind(&tenant);
-                select.push(" AND s.scope = ");
-                select.push_bind(format!("orders:{salesperson}"));
-                select.push("))");
+                select.push(")");
             }
             select.push(" ORDER BY entity, row_id");
             let mut rows = select
@@ -103,14 +95,14 @@ impl SqliteStore {
             select.push("))");
             if let Some(salesperson) = &own_customers {
                 select.push(
-                    " OR (o.op_type <> 'order.submitted' AND f.position IN (SELECT c.position FROM feed_customers c
+                    " OR f.position IN (SELECT c.position FROM feed_customers c
                          JOIN records r ON r.tenant_id = c.tenant_id AND r.entity = 'customer' AND r.row_id = c.customer_id
                          WHERE c.tenant_id = ",
                 );
                 select.push_bind(&tenant);
                 select.push(" AND r.salesperson_id = ");
                 select.push_bind(salesperson);
-                select.push("))");
+                select.push(")");
             }
             select.push(") ORDER BY f.position");
             let mut ops = select.build().fetch(&mut *tx);
