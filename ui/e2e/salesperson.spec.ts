@@ -2,7 +2,8 @@
 // customer's catalog at their prices, an order submitted (and one more while
 // the hub is down), a payment collected; back online, the hub confirms the
 // orders and the owner sees them. Switched off, the salesperson's device is
-// cut off and keeps what he writes until connected again.
+// cut off and keeps what he writes until connected again. A customer given
+// away leaves his device; his orders of it stay.
 import { expect, test } from '@playwright/test';
 import { api, Hub, OWNER, synced, Twin } from './processes';
 import { shoot, waitOfflineWithUnsent, waitSynced } from './helpers';
@@ -133,6 +134,24 @@ test('salesperson: customer catalog, orders offline, payment', async ({ page }) 
     await expect(dialog).toHaveCount(0);
     await waitSynced(page);
     await expect(page.getByTestId('sync-problem')).toHaveCount(0);
+
+    // The owner gives the café to no one: it leaves Sam's device, and the
+    // two orders he took for it stay there, listed apart under its name.
+    const cafe = (await api<{ id: string }[]>(owner, 'list_customers', { query: 'Corner Café' }))[0];
+    await api(owner, 'assign_customer', { customerId: cafe.id, salespersonId: null });
+    await synced(owner);
+    await page.getByTestId('customer-back').click();
+    await expect
+      .poll(async () => {
+        await page.getByTestId('sync-badge').click();
+        await page.getByTestId('customer-search').fill('x');
+        await page.getByTestId('customer-search').fill('');
+        return page.getByTestId('elsewhere-order-row').count();
+      }, { timeout: 30_000 })
+      .toBe(2);
+    await expect(page.getByTestId('orders-elsewhere')).toContainText('Corner Café');
+    await page.getByTestId('customer-search').fill('café');
+    await expect(page.getByTestId('customer-row')).toHaveCount(0);
 
     // The owner's device has a notice from its first sync in the inbox (the
     // demo's Wes refused: the name is taken); it is read and dismissed.

@@ -126,12 +126,17 @@ impl Store {
     }
 
     /// Signs a user in with their PIN (switching users on a shared till).
+    /// A user switched off, or the one who enrolled this device once the
+    /// hub refused it for being switched off, cannot.
     pub async fn sign_in(&self, username: &str, pin: &str) -> Result<Session> {
-        let row: Option<(String, String, String, Option<String>)> =
-            sqlx::query_as("SELECT id, username, role, pin_hash FROM users WHERE username = ? AND active = 1")
-                .bind(username.trim())
-                .fetch_optional(self.reader())
-                .await?;
+        let row: Option<(String, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT id, username, role, pin_hash FROM users u WHERE username = ? AND active = 1
+             AND NOT EXISTS (SELECT 1 FROM sync_state s
+                             WHERE s.id = 1 AND s.enrolled_user_off = 1 AND s.enrolled_user_id = u.id)",
+        )
+        .bind(username.trim())
+        .fetch_optional(self.reader())
+        .await?;
         let Some((id, username, role, Some(pin_hash))) = row else {
             return Err(CoreError::BadCredentials);
         };

@@ -13,4 +13,6 @@ pub use ops::{Op, OpEnvelope, OpKind};
 
 /// Version of the sync protocol spoken by this build. Version 2: pulls and
 /// snapshots hold only the device's scopes and carry a chain per scope.
-pub const PROTOCOL_VERSION: u32 = 2;
+/// Version 3: orders stand alone (a salesperson's snapshot holds their
+/// orders but not the records of customers given to someone else).
+pub const PROTOCOL_VERSION: u32 = 3;

@@ -15,8 +15,11 @@ use crate::{Hlc, Op, OpEnvelope};
 
 /// Oldest sync protocol a hub of this build still serves: a device of
 /// version 1 checks one tenant-wide chain, which a device that sees only its
-/// scopes cannot do, so it must update.
-pub const MIN_PROTOCOL_VERSION: u32 = 2;
+/// scopes cannot do; one of version 2 needs, in a snapshot, the record of
+/// every customer its orders name (its orders hold a foreign key to it),
+/// which a salesperson's snapshot no longer has once a customer is given
+/// away. Both must update (`app_too_old`; their outboxes wait).
+pub const MIN_PROTOCOL_VERSION: u32 = 3;
 /// Version of the data model (tables and fields) this build reads and writes.
 pub const SCHEMA_VERSION: u32 = 1;
 /// Oldest data model a hub of this build still accepts.

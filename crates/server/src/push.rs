@@ -109,7 +109,7 @@ pub(crate) struct FeedRow {
     pub op_id: Uuid,
     pub chain: [u8; 32],
     pub scopes: Vec<(String, [u8; 32])>,
-    /// The customers the entry concerns (`feed_customers`).
+    /// The customers whose scopes the entry takes (`feed_customers`).
     pub customers: Vec<Uuid>,
 }
 
@@ -347,6 +347,9 @@ async fn push_batch<T: PushTx>(
     // Every op looked at: its result now (duplicates), or later (new ops).
     let mut results: Vec<Option<OpResult>> = Vec::with_capacity(ops.len());
     let mut pending: Vec<Pending<'_>> = Vec::new();
+    // The scopes of applied ops sent again (their answer was lost): the
+    // device may still hold what they wrote outside its scopes.
+    let mut resent: Vec<OpScopes> = Vec::new();
     let mut stopped = None;
     let mut actors: HashMap<Uuid, Actor> = HashMap::new();
     let mut previous_stamp: Option<Hlc> = None;
@@ -371,6 +374,9 @@ async fn push_batch<T: PushTx>(
                     recorded_op_id: recorded.op_id,
                     sent_op_id: envelope.op_id,
                 });
+            }
+            if recorded.rejected.is_none() {
+                resent.push(scopes::scopes_of(envelope.decode().ok().map(|sent| sent.op).as_ref()));
             }
             results.push(Some(result(
                 envelope,
@@ -450,7 +456,7 @@ async fn push_batch<T: PushTx>(
     let mut tenant = TenantLock::default();
     codes::reject_taken_codes(tx, auth, &mut pending, &mut tenant).await?;
     accounts::reject_account_clashes(tx, auth, &mut pending, &mut tenant).await?;
-    let mut assignments = Assignments::load(tx, auth, &mut pending, &mut tenant).await?;
+    let mut assignments = Assignments::load(tx, auth, &mut pending, &resent, &mut tenant).await?;
     let written = match mode {
         Mode::AllAtOnce => record_group(tx, auth, &pending, &mut tenant).await?,
         Mode::OpByOp => write_one_by_one(tx, auth, &pending, &mut tenant).await?,
@@ -475,13 +481,22 @@ async fn push_batch<T: PushTx>(
             (Written::Refused, _) => OpOutcome::Rejected {
                 code: RejectCode::InvalidPayload,
             },
-            (Written::OpIdTaken, _) => repeated_op(tx, auth, envelope, rules.now_ms).await?,
+            (Written::OpIdTaken, _) => {
+                let outcome = repeated_op(tx, auth, envelope, rules.now_ms).await?;
+                if outcome == (OpOutcome::Duplicate { rejected: None }) {
+                    resent.push(op.scopes.clone());
+                }
+                outcome
+            }
         };
         *slot = Some(result(envelope, outcome));
     }
 
     let mut feed = Vec::new();
-    let mut outside_scopes = false;
+    let grant = auth.grant();
+    // An applied op outside every scope of the device, or naming a customer
+    // outside them, whether new or sent again.
+    let mut outside_scopes = resent.iter().any(|op| assignments.outside(op, &grant));
     let mut first_position = 0;
     let mut head = None;
     let mut scope_chains_json = None;
@@ -502,11 +517,10 @@ async fn push_batch<T: PushTx>(
             tx.insert_ops(&rows).await?;
         }
         let mut answers = decisions.iter().map(|(index, _)| *index).zip(&decision_rows).peekable();
-        let grant = auth.grant();
         for (index, op) in fed.iter().enumerate() {
             let op_scopes = assignments.scopes(op);
             outside_scopes |=
-                !op_scopes.iter().any(|scope| grant.covers(scope)) || assignments.names_outside(op, &grant);
+                !op_scopes.iter().any(|scope| grant.covers(scope)) || assignments.names_outside(&op.scopes, &grant);
             let mut rows = vec![(&op.row, op.scopes.customers.clone())];
             if let Some((_, answer)) = answers.next_if(|(answered, _)| *answered == index) {
                 rows.push((answer, Vec::new()));

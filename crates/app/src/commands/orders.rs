@@ -184,6 +184,9 @@ pub struct ListOrdersArgs {
 pub struct OrderSummaryDto {
     pub id: Uuid,
     pub number: Option<String>,
+    pub customer_id: Uuid,
+    /// The customer's name, or as the order carried it when this device
+    /// no longer holds the customer.
     pub customer_name: String,
     pub status: OrderStatusDto,
     pub total: MoneyDto,
@@ -196,6 +199,7 @@ impl From<OrderSummary> for OrderSummaryDto {
         OrderSummaryDto {
             id: order.id,
             number: order.number,
+            customer_id: order.customer_id,
             customer_name: order.customer_name,
             status: order.status.into(),
             total: order.total.into(),
@@ -231,8 +235,8 @@ pub struct AssignCustomerArgs {
 }
 
 /// A salesperson's own customers; everyone else's device lists all it
-/// holds. (A salesperson's device also holds the customers of their past
-/// orders, moved to someone else since, for those orders' sake.)
+/// holds. (A salesperson's device also holds, until its next rebuild, a
+/// customer given to someone else that one of their draft orders names.)
 pub async fn list_customers(state: &AppState, args: ListCustomersArgs) -> Result<Vec<CustomerDto>, IpcError> {
     let session = state.session()?;
     let own_only = (session.role() == Role::Salesperson).then_some(session.user_id());

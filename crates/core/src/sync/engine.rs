@@ -94,6 +94,7 @@ pub async fn run_step<L: HubLink>(
     let device = store.device_info().await?;
     let state = on_local_write(state, device.next_seq);
     let step = next_step(&state, now_ms, config);
+    let was_user_inactive = state.blocked == Some(BlockReason::UserInactive);
     let next = match &step {
         Step::Push { from_seq, to_seq } => {
             let ops = store.outbox_range(*from_seq, *to_seq).await?;
@@ -137,6 +138,12 @@ pub async fn run_step<L: HubLink>(
         },
         Step::Wait { .. } | Step::Idle | Step::Blocked { .. } => state,
     };
+    // The hub refused the device because its enrolling user was switched
+    // off: they cannot sign in here either from now on (noted once, as the
+    // block begins).
+    if next.blocked == Some(BlockReason::UserInactive) && !was_user_inactive && store.refuse_enrolled_user().await? {
+        tracing::info!("the user who enrolled this device is switched off on the hub: no new sign-in here");
+    }
     Ok((next, step))
 }
 
@@ -264,7 +271,13 @@ pub async fn run<L: HubLink + BlobLink>(
         }
         let now_ms = store.device_clock_ms();
         let (wait, idle) = match sync_next {
-            Step::Push { .. } | Step::Pull { .. } => continue,
+            // A snapshot the hub asked for (its scopes changed) or that is
+            // due to rebuild is a step like a pull, taken at once.
+            Step::Push { .. }
+            | Step::Pull { .. }
+            | Step::Blocked {
+                reason: BlockReason::SnapshotNeeded,
+            } => continue,
             Step::Wait { until_ms } => (Some(until_ms.saturating_sub(now_ms)), false),
             Step::Idle => (Some(config.idle_pull_ms), true),
             Step::Blocked { .. } => (None, false),

@@ -372,7 +372,29 @@ impl Store {
             .execute(write.conn())
             .await?;
         }
+        sqlx::query("UPDATE sync_state SET enrolled_user_id = ?, enrolled_user_off = 0 WHERE id = 1")
+            .bind(user_id.to_string())
+            .execute(write.conn())
+            .await?;
         write.commit().await
+    }
+
+    /// Notes that the hub refused this device because the user who
+    /// enrolled it is switched off: from now on they cannot sign in here
+    /// (a session already open goes on: nothing it writes is lost), until
+    /// the device is enrolled again and its pulls bring the user as the
+    /// hub has them. Returns whether anything changed.
+    pub async fn refuse_enrolled_user(&self) -> Result<bool> {
+        let mut write = self.write_as(Uuid::nil()).await?;
+        let changed = sqlx::query(
+            "UPDATE sync_state SET enrolled_user_off = 1
+             WHERE id = 1 AND enrolled_user_id IS NOT NULL AND enrolled_user_off = 0",
+        )
+        .execute(write.conn())
+        .await?
+        .rows_affected();
+        write.commit().await?;
+        Ok(changed > 0)
     }
 
     /// Records why the last attempt failed, for the status line.

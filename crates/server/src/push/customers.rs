@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::{flags_json, Pending, PushTx, RecordKey, TenantLock};
 use crate::error::HubError;
 use crate::records::Record;
-use crate::scopes::{Grant, Scope};
+use crate::scopes::{Grant, OpScopes, Scope};
 use crate::store::DeviceAuth;
 
 /// The field of a customer record naming the salesperson it is assigned to.
@@ -54,12 +54,15 @@ impl Assignments {
         tx: &mut T,
         auth: &DeviceAuth,
         pending: &mut [Pending<'_>],
+        resent: &[OpScopes],
         tenant: &mut TenantLock,
     ) -> Result<Assignments, HubError> {
         let mut keys: Vec<RecordKey> = pending
             .iter()
             .filter(|op| op.row.rejected.is_none())
-            .flat_map(|op| op.scopes.named.iter().map(|id| (Entity::Customer, *id)))
+            .map(|op| &op.scopes)
+            .chain(resent)
+            .flat_map(|scopes| scopes.named.iter().map(|id| (Entity::Customer, *id)))
             .collect();
         keys.sort_by_key(|(_, id)| *id);
         keys.dedup();
@@ -97,25 +100,31 @@ impl Assignments {
             }
             return scopes;
         }
-        let records = &self.records;
-        op.scopes.resolve(|customer| {
-            records
-                .get(&customer)
-                .and_then(|record| assigned_salesperson(Entity::Customer, record))
-        })
+        op.scopes.resolve(|customer| self.salesperson_of(customer))
     }
 
-    /// Whether `op` names a customer that, as of this op, is in no scope
-    /// of `grant`: an order a salesperson took for a customer given to
-    /// someone else before the order arrived.
-    pub(super) fn names_outside(&self, op: &Pending<'_>, grant: &Grant) -> bool {
-        op.scopes.named.iter().any(|customer| {
-            let salesperson = self
-                .records
-                .get(customer)
-                .and_then(|record| assigned_salesperson(Entity::Customer, record));
-            !grant.covers(&Scope::of_customer(salesperson))
-        })
+    /// Whether an op of `scopes` names a customer that, as the push has
+    /// them so far, is in no scope of `grant`: an order a salesperson took
+    /// for a customer given to someone else before the order arrived. A
+    /// customer the hub has no record of counts as assigned to no one.
+    pub(super) fn names_outside(&self, scopes: &OpScopes, grant: &Grant) -> bool {
+        scopes
+            .named
+            .iter()
+            .any(|customer| !grant.covers(&Scope::of_customer(self.salesperson_of(*customer))))
+    }
+
+    /// Whether an applied op of `scopes`, as the push leaves the customers,
+    /// is outside every scope of `grant` or names a customer outside them.
+    pub(super) fn outside(&self, scopes: &OpScopes, grant: &Grant) -> bool {
+        let resolved = scopes.resolve(|customer| self.salesperson_of(customer));
+        !resolved.iter().any(|scope| grant.covers(scope)) || self.names_outside(scopes, grant)
+    }
+
+    fn salesperson_of(&self, customer: Uuid) -> Option<Uuid> {
+        self.records
+            .get(&customer)
+            .and_then(|record| assigned_salesperson(Entity::Customer, record))
     }
 
     /// The salespersons who gained or lost a customer in this push.

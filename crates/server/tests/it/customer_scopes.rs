@@ -281,12 +281,15 @@ async fn an_order_stays_with_its_salesperson_when_its_customer_is_given_away(hub
     // Sami's device took a second order for Acme before it heard: taken,
     // and the answer tells the device it names a customer outside its
     // scopes (whose record it still holds).
-    let second = order_of(shop.sami.user_id, ACME);
-    let pushed = hub
-        .push(&shop.sami, &envelopes(&shop.sami, 3, vec![second.clone()]))
-        .await;
+    let second = envelopes(&shop.sami, 3, vec![order_of(shop.sami.user_id, ACME)]);
+    let pushed = hub.push(&shop.sami, &second).await;
     assert!(matches!(pushed.results[0].outcome, OpOutcome::Applied { .. }));
     assert!(pushed.outside_scopes, "{pushed:?}");
+    // Sent again (the answer was lost): a duplicate, and still said.
+    let again = hub.push(&shop.sami, &second).await;
+    assert_eq!(again.results[0].outcome, OpOutcome::Duplicate { rejected: None });
+    assert!(again.outside_scopes, "{again:?}");
+    let second = second[0].op.clone();
     // Sami keeps both orders (and his order of `shop`), without Acme's
     // record.
     let sami = snapshot_customers(&hub, &shop.sami).await;

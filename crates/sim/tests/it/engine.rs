@@ -5,8 +5,8 @@
 //! change, a location assignment and a customer moved between salespersons
 //! each bring the device a snapshot of what it now sees, and a
 //! salesperson keeps their orders of a customer given away. A till whose user
-//! is switched off stops, keeps what it holds, and sends it once enrolled
-//! again by another user.
+//! is switched off stops, refuses that user's next sign-in, keeps what it
+//! holds, and sends it once enrolled again by another user.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -82,6 +82,68 @@ async fn background_engines_carry_a_product_from_one_device_to_another() {
         engine.await.unwrap().unwrap();
         drop(store);
     }
+    shop_on_hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_background_engine_takes_the_snapshot_the_hub_asks_for() {
+    let shop_on_hub = ShopOnHub::start(&OWNER_AND_SALESPERSONS).await;
+    let config = SyncConfig::default();
+    let (owner_store, owner_link) = &shop_on_hub.devices[0];
+    let owner = owner_store.sign_in("olive", "1234").await.unwrap();
+    let acme = NewCustomer {
+        salesperson_id: Some(shop_on_hub.users[1].user_id),
+        ..NewCustomer::named("Acme", "EUR".parse().unwrap())
+    };
+    let acme = owner_store.create_customer(&owner, &acme).await.unwrap();
+    settle(owner_store, owner_link, &config).await;
+    // Sam's device syncs in the background, pulling only when poked.
+    let (sam_store, token) = shop_on_hub.enrol_device("sam-engine", 1).await;
+    let sam_store = Arc::new(sam_store);
+    let (signals, signals_in) = tokio::sync::mpsc::channel(4);
+    let (status_out, _status) = tokio::sync::watch::channel(SyncStatus::default());
+    let engine_config = SyncConfig {
+        idle_pull_ms: 600_000,
+        ..SyncConfig::default()
+    };
+    let link = HttpHub::new(&shop_on_hub.base, &token).unwrap();
+    let engine = tokio::spawn(run(
+        sam_store.clone(),
+        link,
+        None,
+        engine_config,
+        signals_in,
+        status_out,
+    ));
+    let held = |store: Arc<Store>| async move { store.customer(acme).await.is_ok() };
+    let waited = tokio::time::timeout(Duration::from_secs(30), async {
+        while !held(sam_store.clone()).await {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(waited.is_ok(), "Acme never reached Sam's device");
+    // The owner gives Acme to no one; one poke, and Sam's next pull is
+    // told to take a new snapshot, which the engine then takes by itself.
+    let to_no_one = CustomerPatch {
+        salesperson_id: Some(None),
+        ..CustomerPatch::default()
+    };
+    owner_store.edit_customer(&owner, acme, &to_no_one).await.unwrap();
+    settle(owner_store, owner_link, &config).await;
+    signals.send(Signal::Poke).await.unwrap();
+    let gone = tokio::time::timeout(Duration::from_secs(30), async {
+        while held(sam_store.clone()).await {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(
+        gone.is_ok(),
+        "Sam's device still holds Acme: the snapshot was never taken"
+    );
+    signals.send(Signal::Stop).await.unwrap();
+    engine.await.unwrap().unwrap();
     shop_on_hub.stop().await;
 }
 
@@ -592,7 +654,10 @@ async fn a_switched_off_users_till_keeps_its_sales_until_enrolled_again() {
     settle(owner_store, owner_link, &config).await;
     assert_eq!(owner_store.replica_rows().await.unwrap()["sales"].len(), 1);
 
-    // A sale made while cut off waits on the till, and the till stays blocked.
+    // Cass's open session goes on, but she cannot sign in at the till
+    // again; a sale made while cut off waits on the till, and the till
+    // stays blocked.
+    assert!(till.sign_in("cass", "1234").await.is_err());
     sell_one(till, &cass, shop, product).await;
     let state = on_poke(state);
     assert_eq!(
@@ -613,6 +678,11 @@ async fn a_switched_off_users_till_keeps_its_sales_until_enrolled_again() {
     let owner_rows = owner_store.replica_rows().await.unwrap();
     assert_eq!(owner_rows["sales"].len(), 2);
     assert_eq!(till.replica_rows().await.unwrap(), owner_rows);
+    // The feed says Cass is switched off, and Dana signs in.
+    let users = till.users().await.unwrap();
+    assert!(users.iter().any(|user| user.username == "cass" && !user.active));
+    assert!(till.sign_in("cass", "1234").await.is_err());
+    assert!(till.sign_in("dana", "1234").await.is_ok());
     let notices = till.sync_notices(10).await.unwrap();
     let flagged: Vec<(&str, &str)> = notices
         .iter()

@@ -2,4 +2,9 @@
 import type { MoneyDto } from "./MoneyDto";
 import type { OrderStatusDto } from "./OrderStatusDto";
 
-export type OrderSummaryDto = { id: string, number: string | null, customerName: string, status: OrderStatusDto, total: MoneyDto, nLines: number, createdMs: number, };
+export type OrderSummaryDto = { id: string, number: string | null, customerId: string, 
+/**
+ * The customer's name, or as the order carried it when this device
+ * no longer holds the customer.
+ */
+customerName: string, status: OrderStatusDto, total: MoneyDto, nLines: number, createdMs: number, };

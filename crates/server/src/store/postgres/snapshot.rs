@@ -3,8 +3,8 @@
 //! one moment, streamed row by row into the writer. Only the records and
 //! entries of the device's scopes are read; for a salesperson's device,
 //! the customers assigned to them now, with every entry about those
-//! customers whichever scope it was written in (an order, in its
-//! salesperson's scope, names no customer there).
+//! customers whichever scope it was written in (but orders, which stay in
+//! their salesperson's scope).
 
 use futures_util::TryStreamExt;
 use sqlx::Row;
@@ -66,6 +66,8 @@ impl PostgresStore {
         }
 
         {
+            // An order is never a customer's history (a hub of an older
+            // build noted orders' customers too).
             let mut ops = sqlx::query(
                 "SELECT f.position, o.op_id, o.device_id, o.epoch, o.seq, o.effective_hlc, o.user_id, o.type_version,
                         o.op_type, o.payload::text AS payload
@@ -73,10 +75,11 @@ impl PostgresStore {
                  WHERE f.tenant_id = $1 AND f.position <= $2 AND o.op_type <> 'fields.set'
                    AND (f.position IN (SELECT position FROM feed_scopes
                                        WHERE tenant_id = $1 AND scope = ANY($3::text[]) AND position <= $2)
-                        OR f.position IN (SELECT c.position FROM feed_customers c
-                                          JOIN records r ON r.tenant_id = c.tenant_id AND r.entity = 'customer'
-                                                        AND r.row_id = c.customer_id
-                                          WHERE c.tenant_id = $1 AND r.salesperson_id = $4 AND c.position <= $2))
+                        OR (o.op_type <> 'order.submitted'
+                            AND f.position IN (SELECT c.position FROM feed_customers c
+                                               JOIN records r ON r.tenant_id = c.tenant_id AND r.entity = 'customer'
+                                                             AND r.row_id = c.customer_id
+                                               WHERE c.tenant_id = $1 AND r.salesperson_id = $4 AND c.position <= $2)))
                  ORDER BY f.position",
             )
             .bind(tenant_id)

@@ -4,8 +4,7 @@
 //! row by row into the writer. Only the records and entries of the device's
 //! scopes are read; for a salesperson's device, the customers assigned to
 //! them now, with every entry about those customers whichever scope it was
-//! written in (an order, in its salesperson's scope, names no customer
-//! there).
+//! written in (but orders, which stay in their salesperson's scope).
 
 use futures_util::TryStreamExt;
 use sqlx::{QueryBuilder, Row, Sqlite};
@@ -94,15 +93,17 @@ impl SqliteStore {
             }
             select.push("))");
             if let Some(salesperson) = &own_customers {
+                // An order is never a customer's history (a hub of an
+                // older build noted orders' customers too).
                 select.push(
-                    " OR f.position IN (SELECT c.position FROM feed_customers c
+                    " OR (o.op_type <> 'order.submitted' AND f.position IN (SELECT c.position FROM feed_customers c
                          JOIN records r ON r.tenant_id = c.tenant_id AND r.entity = 'customer' AND r.row_id = c.customer_id
                          WHERE c.tenant_id = ",
                 );
                 select.push_bind(&tenant);
                 select.push(" AND r.salesperson_id = ");
                 select.push_bind(salesperson);
-                select.push(")");
+                select.push("))");
             }
             select.push(") ORDER BY f.position");
             let mut ops = select.build().fetch(&mut *tx);
