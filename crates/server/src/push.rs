@@ -483,7 +483,8 @@ async fn push_batch<T: PushTx>(
             },
             (Written::OpIdTaken, _) => {
                 let outcome = repeated_op(tx, auth, envelope, rules.now_ms).await?;
-                if outcome == (OpOutcome::Duplicate { rejected: None }) {
+                // (Its customers were loaded unless this push rejected it.)
+                if outcome == (OpOutcome::Duplicate { rejected: None }) && op.row.rejected.is_none() {
                     resent.push(op.scopes.clone());
                 }
                 outcome

@@ -188,6 +188,9 @@ pub struct OrderSummaryDto {
     /// The customer's name, or as the order carried it when this device
     /// no longer holds the customer.
     pub customer_name: String,
+    /// Whether this device holds the customer (a salesperson's does not
+    /// once the customer is given to someone else).
+    pub customer_held: bool,
     pub status: OrderStatusDto,
     pub total: MoneyDto,
     pub n_lines: u32,
@@ -201,6 +204,7 @@ impl From<OrderSummary> for OrderSummaryDto {
             number: order.number,
             customer_id: order.customer_id,
             customer_name: order.customer_name,
+            customer_held: order.customer_held,
             status: order.status.into(),
             total: order.total.into(),
             n_lines: order.n_lines,

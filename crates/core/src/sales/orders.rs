@@ -93,6 +93,10 @@ pub struct OrderSummary {
     pub number: Option<String>,
     pub customer_id: Uuid,
     pub customer_name: String,
+    /// Whether this device holds the customer's record: a salesperson's
+    /// device keeps its orders of a customer given to someone else, not
+    /// the customer.
+    pub customer_held: bool,
     pub status: OrderStatus,
     pub total: Money,
     pub n_lines: u32,
@@ -449,7 +453,8 @@ impl Store {
     /// Orders newest first, all of them or those in `status`.
     pub async fn orders(&self, status: Option<OrderStatus>) -> Result<Vec<OrderSummary>> {
         let rows: Vec<OrderSummaryRow> = sqlx::query_as(
-            "SELECT o.id, o.number, o.customer_id, coalesce(c.name, o.customer_name) AS customer_name, o.status, o.currency, o.total_minor,
+            "SELECT o.id, o.number, o.customer_id, coalesce(c.name, o.customer_name) AS customer_name,
+                    c.id IS NOT NULL AS customer_held, o.status, o.currency, o.total_minor,
                     (SELECT count(*) FROM sales_order_lines ol WHERE ol.order_id = o.id) AS n_lines, o.created_ms
              FROM sales_orders o LEFT JOIN customers c ON c.id = o.customer_id
              WHERE ?1 IS NULL OR o.status = ?1
@@ -465,6 +470,7 @@ impl Store {
                     number: number_of(row.number),
                     customer_id: parse_uuid(&row.customer_id)?,
                     customer_name: row.customer_name.unwrap_or_default(),
+                    customer_held: row.customer_held,
                     status: OrderStatus::parse(&row.status)?,
                     total: Money::new(row.total_minor, row.currency.parse()?),
                     n_lines: row.n_lines as u32,
@@ -508,6 +514,7 @@ struct OrderSummaryRow {
     number: String,
     customer_id: String,
     customer_name: Option<String>,
+    customer_held: bool,
     status: String,
     currency: String,
     total_minor: i64,

@@ -241,7 +241,10 @@ impl Store {
         }
         let now_ms = write.now_ms();
         sqlx::query(
-            "UPDATE sync_state SET pull_cursor = ?, clock_offset_ms = ?, last_sync_ms = ?, last_error = NULL
+            // A page the hub gave: the user who enrolled this device is
+            // not switched off (any more), so they may sign in again.
+            "UPDATE sync_state SET pull_cursor = ?, clock_offset_ms = ?, last_sync_ms = ?, last_error = NULL,
+                                   enrolled_user_off = 0
              WHERE id = 1",
         )
         .bind(&page.next)
@@ -382,8 +385,10 @@ impl Store {
     /// Notes that the hub refused this device because the user who
     /// enrolled it is switched off: from now on they cannot sign in here
     /// (a session already open goes on: nothing it writes is lost), until
-    /// the device is enrolled again and its pulls bring the user as the
-    /// hub has them. Returns whether anything changed.
+    /// the hub gives the device a page or a snapshot again (they were
+    /// switched on again, or someone enrolled the device anew), whose
+    /// users are then as the hub has them. Returns whether anything
+    /// changed.
     pub async fn refuse_enrolled_user(&self) -> Result<bool> {
         let mut write = self.write_as(Uuid::nil()).await?;
         let changed = sqlx::query(

@@ -64,6 +64,11 @@ pub struct SyncState {
     /// of a scope the device lost may have stayed: once the outbox is
     /// empty, take another, which rebuilds.
     pub rebuild_due: bool,
+    /// A snapshot was loaded and no pull from its cursor has been answered
+    /// yet. A hub that asks for yet another snapshot then counts as a
+    /// failure, so a hub stuck asking is asked again after a growing wait,
+    /// not in a loop.
+    pub snapshot_unconfirmed: bool,
 }
 
 impl SyncState {
@@ -80,6 +85,7 @@ impl SyncState {
             last_attempt_ms: None,
             blocked: None,
             rebuild_due: false,
+            snapshot_unconfirmed: false,
         }
     }
 

@@ -141,6 +141,7 @@ pub fn on_pull_result<O>(state: SyncState, response: &PullResponse<O>, now_ms: u
         hub_has_newer: false,
         failures: 0,
         last_attempt_ms: Some(now_ms),
+        snapshot_unconfirmed: false,
         ..state
     }
 }
@@ -152,6 +153,10 @@ pub fn on_failure(state: SyncState, kind: FailureKind, now_ms: u64) -> SyncState
     next.last_attempt_ms = Some(now_ms);
     match kind {
         FailureKind::Refused(refusal) => match refusal.block_reason() {
+            Some(BlockReason::SnapshotNeeded) if next.snapshot_unconfirmed => {
+                next.blocked = Some(BlockReason::SnapshotNeeded);
+                next.failures = next.failures.saturating_add(1);
+            }
             Some(reason) => next.blocked = Some(reason),
             None => next.failures = next.failures.saturating_add(1),
         },
@@ -186,6 +191,7 @@ pub fn on_snapshot(state: SyncState, cursor: String) -> SyncState {
         pull_more: false,
         hub_has_newer: true,
         blocked,
+        snapshot_unconfirmed: true,
         ..state
     }
 }

@@ -140,7 +140,7 @@ impl Store {
         loaded.rebuilt = rebuilt_after_flag.is_some();
         sqlx::query(
             "UPDATE sync_state SET pull_cursor = ?, chain = '', clock_offset_ms = ?, last_sync_ms = ?, last_error = NULL,
-                                   rebuild_due = ?
+                                   rebuild_due = ?, enrolled_user_off = 0
              WHERE id = 1",
         )
         .bind(cursor)

@@ -297,6 +297,38 @@ fn a_snapshot_that_failed_to_come_waits_out_its_backoff() {
     check(&sync, until_ms, blocked(BlockReason::SnapshotNeeded));
 }
 
+#[test]
+fn a_hub_that_keeps_asking_for_snapshots_is_asked_again_after_a_growing_wait() {
+    // Scopes changed: a snapshot at once, no failure counted.
+    let sync = on_failure(state(3, 3), FailureKind::Refused(Refusal::ScopesChanged), 100);
+    assert_eq!(sync.failures, 0);
+    check(&sync, 100, blocked(BlockReason::SnapshotNeeded));
+    // Loaded; the pull from its cursor is refused the same way: a failure.
+    let sync = on_failure(
+        on_snapshot(sync, "1:10".into()),
+        FailureKind::Refused(Refusal::ScopesChanged),
+        200,
+    );
+    assert_eq!(sync.failures, 1);
+    let until_ms = 200 + backoff_ms(1, &config());
+    check(&sync, 201, Step::Wait { until_ms });
+    // Again: the wait grows.
+    let sync = on_failure(
+        on_snapshot(sync, "1:20".into()),
+        FailureKind::Refused(Refusal::ScopesChanged),
+        300,
+    );
+    assert_eq!(sync.failures, 2);
+    // A page from the next snapshot's cursor settles it: the next change
+    // of scopes is a snapshot at once again.
+    let sync = on_pull_result(on_snapshot(sync, "1:30".into()), &pulled("1:30", false), 400);
+    assert_eq!(sync.failures, 0);
+    assert!(!sync.snapshot_unconfirmed);
+    let sync = on_failure(sync, FailureKind::Refused(Refusal::ScopesChanged), 500);
+    assert_eq!(sync.failures, 0);
+    check(&sync, 500, blocked(BlockReason::SnapshotNeeded));
+}
+
 /// One thing that can happen to the planner.
 #[derive(Clone, Debug)]
 enum Event {

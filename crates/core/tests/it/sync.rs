@@ -2,8 +2,9 @@
 //! applied (field last-writer-wins, own writes held until the hub confirms
 //! them, ledger facts once), a page whose chain does not follow applies
 //! nothing, a user from the hub takes its name from a local one, push
-//! answers trim the outbox, a new epoch renumbers it, and the
-//! session token round-trips through the OS keychain.
+//! answers trim the outbox, a new epoch renumbers it, the user who
+//! enrolled the device is refused sign-in while the hub refuses them, and
+//! the session token round-trips through the OS keychain.
 
 use stockroom_core::protocol::ops::{Entity, FieldsSet, OrderDecided, OrderDecision, OrderRejectReason, UserSet};
 use stockroom_core::protocol::snapshot::{chain_hex, chain_next, GENESIS_CHAIN};
@@ -509,4 +510,37 @@ async fn a_hub_user_takes_its_name_from_a_local_user_of_the_same_name() {
     assert_eq!(ours.username, expected);
     // Ours still signs in here with its PIN, under its new name.
     t.store.sign_in(&expected, "2468").await.unwrap();
+}
+
+#[tokio::test]
+async fn the_enrolling_user_refused_by_the_hub_signs_in_again_once_it_serves_the_device() {
+    let t = TestStore::new().await;
+    let cass = Uuid::from_u128(0xca55);
+    t.store
+        .adopt_hub_user(cass, "cass", Role::Cashier, Some("2468"))
+        .await
+        .unwrap();
+    let open = t.store.sign_in("cass", "2468").await.unwrap();
+    // The hub refused the device: Cass is switched off there.
+    assert!(t.store.refuse_enrolled_user().await.unwrap());
+    assert!(!t.store.refuse_enrolled_user().await.unwrap(), "noted once");
+    assert!(t.store.sign_in("cass", "2468").await.is_err());
+    // Her open session goes on; the owner, who did not enrol it, signs in.
+    t.store
+        .create_customer(&open, &NewCustomer::named("Kept", "EUR".parse().unwrap()))
+        .await
+        .unwrap();
+    assert!(t.store.sign_in("owner", "1234").await.is_ok());
+    // Switched on again, the hub serves the device a page: she signs in.
+    let (served, _) = page(0, GENESIS_CHAIN, Vec::new());
+    t.store.apply_pull(&served).await.unwrap();
+    assert!(t.store.sign_in("cass", "2468").await.is_ok());
+    // Enrolled anew by someone else, the mark is theirs to lose, not hers.
+    assert!(t.store.refuse_enrolled_user().await.unwrap());
+    t.store
+        .adopt_hub_user(Uuid::from_u128(0xda), "dana", Role::Cashier, Some("1357"))
+        .await
+        .unwrap();
+    assert!(t.store.sign_in("cass", "2468").await.is_ok());
+    assert!(t.store.sign_in("dana", "1357").await.is_ok());
 }

@@ -7,4 +7,9 @@ export type OrderSummaryDto = { id: string, number: string | null, customerId: s
  * The customer's name, or as the order carried it when this device
  * no longer holds the customer.
  */
-customerName: string, status: OrderStatusDto, total: MoneyDto, nLines: number, createdMs: number, };
+customerName: string, 
+/**
+ * Whether this device holds the customer (a salesperson's does not
+ * once the customer is given to someone else).
+ */
+customerHeld: boolean, status: OrderStatusDto, total: MoneyDto, nLines: number, createdMs: number, };
