@@ -496,8 +496,8 @@ async fn push_batch<T: PushTx>(
     let mut feed = Vec::new();
     let grant = auth.grant();
     // An applied op outside every scope of the device, or naming a customer
-    // outside them, whether new or sent again.
-    let mut outside_scopes = resent.iter().any(|op| assignments.outside(op, &grant));
+    // outside them, whether new (below) or sent again (after them).
+    let mut outside_scopes = false;
     let mut first_position = 0;
     let mut head = None;
     let mut scope_chains_json = None;
@@ -541,6 +541,7 @@ async fn push_batch<T: PushTx>(
         head = Some((start + feed.len() as u64, chain));
         scope_chains_json = Some(scopes::scope_chains_json(&scope_chains));
     }
+    outside_scopes |= resent.iter().any(|op| assignments.outside(op, &grant));
     tx.finish(&PushEnd {
         device_id: auth.device_id,
         epoch: auth.epoch,

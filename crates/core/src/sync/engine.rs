@@ -61,11 +61,7 @@ async fn take_snapshot<L: HubLink>(store: &Store, link: &L, state: SyncState, no
                 "snapshot loaded"
             );
             let cursor = store.sync_position().await?.pull_cursor.unwrap_or_default();
-            // Progress, unless the snapshot before this one was followed by
-            // another request for one (see `snapshot_unconfirmed`).
-            let failures = if state.snapshot_unconfirmed { state.failures } else { 0 };
             Ok(SyncState {
-                failures,
                 last_attempt_ms: Some(now_ms),
                 rebuild_due: !loaded.rebuilt,
                 ..on_snapshot(state, cursor)

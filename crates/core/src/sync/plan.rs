@@ -183,14 +183,18 @@ pub fn on_poke(state: SyncState) -> SyncState {
     }
 }
 
-/// A snapshot was loaded: pull the feed from its cursor.
+/// A snapshot was loaded: pull the feed from its cursor. It counts as
+/// progress, unless the one before it was followed by another request for
+/// one (see `SyncState::snapshot_unconfirmed`).
 pub fn on_snapshot(state: SyncState, cursor: String) -> SyncState {
     let blocked = state.blocked.filter(|reason| *reason != BlockReason::SnapshotNeeded);
+    let failures = if state.snapshot_unconfirmed { state.failures } else { 0 };
     SyncState {
         pull_cursor: Some(cursor),
         pull_more: false,
         hub_has_newer: true,
         blocked,
+        failures,
         snapshot_unconfirmed: true,
         ..state
     }

@@ -91,11 +91,7 @@ async fn a_background_engine_takes_the_snapshot_the_hub_asks_for() {
     let config = SyncConfig::default();
     let (owner_store, owner_link) = &shop_on_hub.devices[0];
     let owner = owner_store.sign_in("olive", "1234").await.unwrap();
-    let acme = NewCustomer {
-        salesperson_id: Some(shop_on_hub.users[1].user_id),
-        ..NewCustomer::named("Acme", "EUR".parse().unwrap())
-    };
-    let acme = owner_store.create_customer(&owner, &acme).await.unwrap();
+    let acme = acme_for(owner_store, &owner, shop_on_hub.users[1].user_id).await;
     settle(owner_store, owner_link, &config).await;
     // Sam's device syncs in the background, pulling only when poked.
     let (sam_store, token) = shop_on_hub.enrol_device("sam-engine", 1).await;
@@ -401,6 +397,15 @@ async fn a_role_change_brings_a_new_snapshot_of_the_new_scopes() {
     shop_on_hub.stop().await;
 }
 
+/// Acme, a customer paying in EUR, added by `owner` for `salesperson`.
+async fn acme_for(store: &Store, owner: &stockroom_core::Session, salesperson: uuid::Uuid) -> uuid::Uuid {
+    let acme = NewCustomer {
+        salesperson_id: Some(salesperson),
+        ..NewCustomer::named("Acme", "EUR".parse().unwrap())
+    };
+    store.create_customer(owner, &acme).await.unwrap()
+}
+
 /// Olive the owner, and Sam and Sal who sell on the road.
 const OWNER_AND_SALESPERSONS: [(&str, Role); 3] = [
     ("olive", Role::Owner),
@@ -420,11 +425,7 @@ async fn a_customer_moved_to_another_salesperson_leaves_the_first_ones_device() 
     // The owner adds Acme for Sam, who pays 20 EUR on account.
     let owner = owner_store.sign_in("olive", "1234").await.unwrap();
     let eur = "EUR".parse().unwrap();
-    let acme = NewCustomer {
-        salesperson_id: Some(sam_id),
-        ..NewCustomer::named("Acme", eur)
-    };
-    let acme = owner_store.create_customer(&owner, &acme).await.unwrap();
+    let acme = acme_for(owner_store, &owner, sam_id).await;
     let paid = CustomerPayment {
         amount: Money::new(2_000, eur),
         method: PaymentMethod::Cash,
@@ -528,12 +529,7 @@ async fn a_salesperson_keeps_their_orders_of_a_customer_given_away() {
     };
     let (sam_id, sal_id) = (users[1].user_id, users[2].user_id);
     let (owner, tea, _) = olives_shop(owner_store, "TEA-1", 10).await;
-    let eur = "EUR".parse().unwrap();
-    let acme = NewCustomer {
-        salesperson_id: Some(sam_id),
-        ..NewCustomer::named("Acme", eur)
-    };
-    let acme = owner_store.create_customer(&owner, &acme).await.unwrap();
+    let acme = acme_for(owner_store, &owner, sam_id).await;
     settle(owner_store, owner_link, &config).await;
     settle(sam_store, sam_link, &config).await;
     // Sam sends one order for Acme and starts another.
