@@ -1,6 +1,6 @@
 //! Tenants, hub users and device credentials: adding users (argon2 password
-//! hashes), checking a password, and making session tokens of which the hub
-//! keeps only the SHA-256.
+//! hashes) and feeding them to devices, checking a password, and making
+//! session tokens of which the hub keeps only the SHA-256.
 
 use std::sync::OnceLock;
 
@@ -38,8 +38,31 @@ pub struct AddedUser {
     pub user_id: Uuid,
 }
 
-/// Adds a hub user (and their tenant if new).
+/// Adds a hub user (and their tenant if new) and feeds the account to the
+/// tenant's devices: the way `stockroom-server add-user` and the bootstrap
+/// owner are made.
 pub async fn add_user(store: &dyn HubStore, user: NewUser, now_ms: u64) -> Result<AddedUser, HubError> {
+    let added = create_account(store, user, now_ms).await?;
+    feed_new_accounts(store, now_ms).await?;
+    Ok(added)
+}
+
+/// Feeds every account made on the hub that devices have not been told of
+/// (an account made just before a crash, or by a build that did not feed
+/// accounts), and tells the hub instances on the database of the new
+/// heads. The hub runs it when it starts. Returns the tenants fed.
+pub async fn feed_new_accounts(store: &dyn HubStore, now_ms: u64) -> Result<Vec<Uuid>, HubError> {
+    let tenants = store.feed_new_accounts(now_ms).await?;
+    for tenant_id in &tenants {
+        store.publish_feed_head(*tenant_id).await?;
+    }
+    Ok(tenants)
+}
+
+/// Makes a hub user (and their tenant if new) without feeding the account
+/// yet: [`add_user`] does both; tests that count feed positions from an
+/// empty feed make their users with this alone.
+pub async fn create_account(store: &dyn HubStore, user: NewUser, now_ms: u64) -> Result<AddedUser, HubError> {
     check_name("tenant", &user.tenant_name)?;
     check_name("username", &user.username)?;
     check_name("display name", &user.display_name)?;

@@ -54,6 +54,7 @@ use crate::store::{DeviceAuth, PushReport, PushRules};
 mod accounts;
 mod codes;
 mod customers;
+mod hub_accounts;
 mod orders;
 
 pub(crate) use accounts::Account;
@@ -61,6 +62,7 @@ use accounts::AccountChange;
 pub(crate) use codes::{held_code, CodeKind};
 use customers::Assignments;
 pub(crate) use customers::{assigned_salesperson, SALESPERSON_FIELD};
+pub(crate) use hub_accounts::feed_new_accounts;
 use orders::decide_orders;
 pub(crate) use orders::hub_device_id;
 
@@ -175,6 +177,12 @@ pub(crate) trait PushTx: Send {
         user: &UserSet,
         now_ms: u64,
     ) -> impl Future<Output = Result<(), HubError>> + Send;
+
+    /// The tenant's accounts not yet fed, as `user.set`s, oldest first.
+    fn unfed_accounts(&mut self, tenant_id: Uuid) -> impl Future<Output = Result<Vec<UserSet>, HubError>> + Send;
+
+    /// Notes these accounts as fed.
+    fn mark_fed(&mut self, ids: &[Uuid]) -> impl Future<Output = Result<(), HubError>> + Send;
 
     /// The stored records with these keys (missing ones are left out).
     fn load_records(

@@ -39,9 +39,15 @@ pub trait HubStore: Send + Sync + 'static {
     /// there is none.
     fn ensure_tenant<'a>(&'a self, name: &'a str, new_id: Uuid, now_ms: u64) -> StoreFuture<'a, Uuid>;
 
-    /// Adds a hub user; fails with `UsernameTaken` if the name is in use
-    /// (usernames are unique across the hub, ignoring case).
+    /// Adds a hub user, not yet fed to devices ([`HubStore::feed_new_accounts`]);
+    /// fails with `UsernameTaken` if the name is in use (usernames are
+    /// unique across the hub, ignoring case).
     fn create_user<'a>(&'a self, user: &'a NewHubUser) -> StoreFuture<'a, ()>;
+
+    /// Feeds every account made on the hub and not yet fed, as a `user.set`
+    /// of its tenant's hub device (`crate::push::feed_new_accounts`), one
+    /// transaction per tenant. Returns the tenants whose feed grew.
+    fn feed_new_accounts(&self, now_ms: u64) -> StoreFuture<'_, Vec<Uuid>>;
 
     /// The user signing in with `username` (any case), if there is one.
     fn user_for_login<'a>(&'a self, username: &'a str) -> StoreFuture<'a, Option<LoginUser>>;
@@ -356,7 +362,7 @@ pub(crate) mod rows {
         "INSERT INTO users (id, tenant_id, username, display_name, role, password_hash, active, created_ms)
          VALUES ($1, $2, $3, $4, $5, '', $6, $7)
          ON CONFLICT (id) DO UPDATE SET username = excluded.username, display_name = excluded.display_name,
-                                        role = excluded.role, active = excluded.active
+                                        role = excluded.role, active = excluded.active, fed = true
          WHERE users.tenant_id = excluded.tenant_id";
 
     /// The display name an account made from a `user.set` gets: its own,

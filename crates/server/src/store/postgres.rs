@@ -68,6 +68,21 @@ impl PostgresStore {
         push::push(begin, auth, ops, rules).await
     }
 
+    async fn feed_new_accounts_inner(&self, now_ms: u64) -> Result<Vec<Uuid>, HubError> {
+        let tenants: Vec<Uuid> = sqlx::query_scalar("SELECT DISTINCT tenant_id FROM users WHERE NOT fed")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut grown = Vec::new();
+        for tenant_id in tenants {
+            let mut tx = PgPushTx(self.pool.begin().await?);
+            if push::feed_new_accounts(&mut tx, tenant_id, now_ms).await? > 0 {
+                grown.push(tenant_id);
+            }
+            tx.commit().await?;
+        }
+        Ok(grown)
+    }
+
     async fn enrol_inner(&self, enrolment: &Enrolment) -> Result<u32, HubError> {
         let mut tx = self.pool.begin().await?;
         let now_ms = to_i64(enrolment.now_ms, "time")?;
@@ -166,8 +181,8 @@ impl HubStore for PostgresStore {
     fn create_user<'a>(&'a self, user: &'a NewHubUser) -> StoreFuture<'a, ()> {
         Box::pin(async move {
             let inserted = sqlx::query(
-                "INSERT INTO users (id, tenant_id, username, display_name, role, password_hash, created_ms)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                "INSERT INTO users (id, tenant_id, username, display_name, role, password_hash, created_ms, fed)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, false)",
             )
             .bind(user.id)
             .bind(user.tenant_id)
@@ -186,6 +201,10 @@ impl HubStore for PostgresStore {
                 Err(error) => Err(error.into()),
             }
         })
+    }
+
+    fn feed_new_accounts(&self, now_ms: u64) -> StoreFuture<'_, Vec<Uuid>> {
+        Box::pin(self.feed_new_accounts_inner(now_ms))
     }
 
     fn user_for_login<'a>(&'a self, username: &'a str) -> StoreFuture<'a, Option<LoginUser>> {
@@ -498,6 +517,14 @@ impl PushTx for PgPushTx {
 
     async fn save_account(&mut self, tenant_id: Uuid, user: &UserSet, now_ms: u64) -> Result<(), HubError> {
         accounts::save_account(&mut self.0, tenant_id, user, now_ms).await
+    }
+
+    async fn unfed_accounts(&mut self, tenant_id: Uuid) -> Result<Vec<UserSet>, HubError> {
+        accounts::unfed_accounts(&mut self.0, tenant_id).await
+    }
+
+    async fn mark_fed(&mut self, ids: &[Uuid]) -> Result<(), HubError> {
+        accounts::mark_fed(&mut self.0, ids).await
     }
 
     async fn code_holders(

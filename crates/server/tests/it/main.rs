@@ -12,6 +12,7 @@ mod customer_scopes;
 mod enrol;
 mod enrol_codes;
 mod http;
+mod hub_accounts;
 mod live;
 mod observe;
 mod orders;

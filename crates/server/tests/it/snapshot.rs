@@ -37,15 +37,15 @@ type Key = (Entity, Uuid);
 /// facts and requests with their positions, and each scope's chain it
 /// recomputed.
 #[derive(Debug, PartialEq)]
-struct Replica {
-    records: HashMap<Key, Record>,
-    ops: Vec<(u64, RawOpEnvelope)>,
-    position: u64,
-    chains: BTreeMap<String, [u8; 32]>,
+pub(crate) struct Replica {
+    pub records: HashMap<Key, Record>,
+    pub ops: Vec<(u64, RawOpEnvelope)>,
+    pub position: u64,
+    pub chains: BTreeMap<String, [u8; 32]>,
 }
 
 impl Replica {
-    fn empty() -> Replica {
+    pub(crate) fn empty() -> Replica {
         Replica {
             records: HashMap::new(),
             ops: Vec::new(),
@@ -77,7 +77,7 @@ impl Replica {
     }
 
     /// Pulls from `since` to the end, checking the chain on every page.
-    async fn pull_rest(&mut self, hub: &TestHub, device: &TestDevice, since: &str, limit: u32) {
+    pub(crate) async fn pull_rest(&mut self, hub: &TestHub, device: &TestDevice, since: &str, limit: u32) {
         let mut since = since.to_string();
         loop {
             let page = pull_raw(hub, device, &since, limit).await;
@@ -107,7 +107,7 @@ impl Replica {
 }
 
 /// A snapshot's lines, and the replica loaded from them.
-fn load(lines: &[SnapshotItem<RawOpEnvelope>]) -> Replica {
+pub(crate) fn load(lines: &[SnapshotItem<RawOpEnvelope>]) -> Replica {
     let mut replica = Replica::empty();
     let mut ended = false;
     for (index, line) in lines.iter().enumerate() {

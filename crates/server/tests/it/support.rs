@@ -158,19 +158,33 @@ impl TestHub {
         self.app = stockroom_server::router(self.state.clone());
     }
 
-    /// Adds a user (and their tenant) with [`PASSWORD`].
+    /// Adds a user (and their tenant) with [`PASSWORD`], as the tests'
+    /// set-up: the account is not fed, so the feed holds only what a test
+    /// pushes ([`TestHub::add_fed_user`] makes one as `add-user` does).
     pub async fn add_user(&self, tenant: &str, username: &str, role: Role) -> Uuid {
-        let user = NewUser {
+        accounts::create_account(&*self.state.store, self.new_user(tenant, username, role), START_MS)
+            .await
+            .expect("add user")
+            .user_id
+    }
+
+    /// Adds a user as `stockroom-server add-user` does: fed to the
+    /// tenant's devices as a `user.set` of the hub device.
+    pub async fn add_fed_user(&self, tenant: &str, username: &str, role: Role) -> Uuid {
+        accounts::add_user(&*self.state.store, self.new_user(tenant, username, role), START_MS)
+            .await
+            .expect("add user")
+            .user_id
+    }
+
+    fn new_user(&self, tenant: &str, username: &str, role: Role) -> NewUser {
+        NewUser {
             tenant_name: tenant.into(),
             username: username.into(),
             display_name: username.into(),
             role,
             password: PASSWORD.into(),
-        };
-        accounts::add_user(&*self.state.store, user, START_MS)
-            .await
-            .expect("add user")
-            .user_id
+        }
     }
 
     /// Enrols a new device as `username`.

@@ -1,5 +1,6 @@
 //! Hub accounts changed by a push on PostgreSQL: reading the accounts a
-//! `user.set` touches, and making or updating one (see `crate::push`).
+//! `user.set` touches, making or updating one, and the accounts made on the
+//! hub still to be fed (see `crate::push`).
 
 use sqlx::PgConnection;
 use stockroom_protocol::ops::UserSet;
@@ -49,6 +50,34 @@ pub(super) async fn save_account(
         .bind(&user.role)
         .bind(user.active)
         .bind(to_i64(now_ms, "time")?)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn unfed_accounts(conn: &mut PgConnection, tenant_id: Uuid) -> Result<Vec<UserSet>, HubError> {
+    let rows: Vec<(Uuid, String, String, String, bool)> = sqlx::query_as(
+        "SELECT id, username, display_name, role, active FROM users
+         WHERE tenant_id = $1 AND NOT fed ORDER BY created_ms, id",
+    )
+    .bind(tenant_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, username, display_name, role, active)| UserSet {
+            id,
+            username,
+            display_name,
+            role,
+            active,
+        })
+        .collect())
+}
+
+pub(super) async fn mark_fed(conn: &mut PgConnection, ids: &[Uuid]) -> Result<(), HubError> {
+    sqlx::query("UPDATE users SET fed = true WHERE id = ANY($1::uuid[])")
+        .bind(ids)
         .execute(conn)
         .await?;
     Ok(())

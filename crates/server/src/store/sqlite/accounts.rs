@@ -1,5 +1,6 @@
 //! Hub accounts changed by a push on SQLite: reading the accounts a
-//! `user.set` touches, and making or updating one (see `crate::push`).
+//! `user.set` touches, making or updating one, and the accounts made on the
+//! hub still to be fed (see `crate::push`).
 
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use stockroom_protocol::ops::UserSet;
@@ -55,5 +56,37 @@ pub(super) async fn save_account(
         .bind(to_i64(now_ms, "time")?)
         .execute(conn)
         .await?;
+    Ok(())
+}
+
+pub(super) async fn unfed_accounts(conn: &mut SqliteConnection, tenant_id: Uuid) -> Result<Vec<UserSet>, HubError> {
+    let rows: Vec<(String, String, String, String, bool)> = sqlx::query_as(
+        "SELECT id, username, display_name, role, active FROM users
+         WHERE tenant_id = $1 AND NOT fed ORDER BY created_ms, id",
+    )
+    .bind(tenant_id.to_string())
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|(id, username, display_name, role, active)| {
+            Ok(UserSet {
+                id: parse_uuid(&id)?,
+                username,
+                display_name,
+                role,
+                active,
+            })
+        })
+        .collect()
+}
+
+pub(super) async fn mark_fed(conn: &mut SqliteConnection, ids: &[Uuid]) -> Result<(), HubError> {
+    let mut update = QueryBuilder::<Sqlite>::new("UPDATE users SET fed = 1 WHERE id IN (");
+    let mut values = update.separated(", ");
+    for id in ids {
+        values.push_bind(id.to_string());
+    }
+    update.push(")");
+    update.build().execute(conn).await?;
     Ok(())
 }
