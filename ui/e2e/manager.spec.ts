@@ -1,7 +1,8 @@
 // The manager (shop owner): enrol against the hub, dashboard, products with a
 // barcode and a photo, users, locations; keep working while the hub is down;
 // after it is back, a second device of the shop sees everything, photos too;
-// a one-time code (QR and text) enrols a third device as the new cashier.
+// a one-time code (QR and text) enrols a third device as the new cashier; a
+// cashier made on the hub shows up in the app and gets a PIN there.
 import { join } from 'node:path';
 import { expect, test, type Locator } from '@playwright/test';
 import { repoDir } from './paths';
@@ -17,6 +18,9 @@ async function decoded(img: Locator) {
 test('manager: products, users and locations, offline and back', async ({ page }) => {
   const hub = new Hub();
   await hub.start();
+  // Hana's account is made on the hub (`add-user`); it reaches the shop's
+  // devices through sync.
+  hub.addUser('hana', 'cashier', 'hana-password-1');
   const device = new Twin();
   await device.start();
   const second = new Twin();
@@ -55,6 +59,11 @@ test('manager: products, users and locations, offline and back', async ({ page }
     await page.getByTestId('new-user-pin').fill('5555');
     await page.getByTestId('new-user-save').click();
     await expect(page.getByTestId('user-row').filter({ hasText: 'nina' })).toHaveCount(1);
+    // Hana came from the hub; the owner gives her a PIN for this device.
+    await expect(page.getByTestId('user-row').filter({ hasText: 'hana' })).toHaveCount(1);
+    await page.getByTestId('user-pin-hana').fill('4321');
+    await page.getByTestId('user-pin-save-hana').click();
+    await expect(page.getByTestId('notice')).toContainText('hana');
     await shoot(page, 'manager-users');
     await page.getByTestId('manage-tab-locations').click();
     await page.getByTestId('new-location-name').fill('Back room');
@@ -143,6 +152,12 @@ test('manager: products, users and locations, offline and back', async ({ page }
     const ninas = await api<{ user: { username: string; role: string }; locationId: string | null }>(third, 'app_info');
     expect(ninas.user.role).toBe('cashier');
     expect(ninas.locationId).toBe(backRoom.id);
+
+    // Hana signs in on the first device with the PIN the owner gave her.
+    const listed = await api<{ id: string; username: string }[]>(device, 'list_users');
+    const hanaId = listed.find((user) => user.username === 'hana')!.id;
+    const hana = await api<{ username: string; role: string }>(device, 'sign_in', { userId: hanaId, pin: '4321' });
+    expect(hana.role).toBe('cashier');
   } finally {
     await third.stop();
     await second.stop();

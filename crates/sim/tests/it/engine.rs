@@ -597,7 +597,8 @@ async fn sell_one(store: &Store, session: &stockroom_core::Session, location: uu
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_switched_off_users_till_keeps_its_sales_until_enrolled_again() {
     use stockroom_core::sync::{next_step, on_poke, Step};
-    let people = [("olive", Role::Owner), ("dana", Role::Cashier)];
+    // Cass's account is made on the hub (`stockroom-server add-user`).
+    let people = [("olive", Role::Owner), ("dana", Role::Cashier), ("cass", Role::Cashier)];
     let mut shop_on_hub = ShopOnHub::serve(&people).await;
     let (owner_store, token) = shop_on_hub.enrol_device("olive", 0).await;
     shop_on_hub
@@ -606,23 +607,22 @@ async fn a_switched_off_users_till_keeps_its_sales_until_enrolled_again() {
     let (owner_store, owner_link) = &shop_on_hub.devices[0];
     let config = SyncConfig::default();
     let (owner, product, shop) = olives_shop(owner_store, "TL-1", 5).await;
-    // The owner adds Cass in the app (a hub account with no password) and
-    // her till is enrolled as hers, as a code the owner makes would.
-    let new_cass = stockroom_core::NewUser {
-        username: "cass".into(),
-        display_name: "Cass".into(),
-        role: Role::Cashier,
-        pin: "1234".into(),
-    };
-    let cass_id = owner_store.create_user(&owner, &new_cass).await.unwrap();
+    // The feed brings every hub account to the owner's app.
     settle(owner_store, owner_link, &config).await;
-    let tenant_id = shop_on_hub.users[0].tenant_id;
-    let till = Store::open(&shop_on_hub.dir.path().join("till.db"), StoreOptions::default())
+    let cass_id = shop_on_hub.users[2].user_id;
+    let listed: Vec<(uuid::Uuid, String, Role, bool)> = owner_store
+        .users()
         .await
-        .unwrap();
-    let token = shop_on_hub
-        .enrol_store_as(&till, "till", (tenant_id, cass_id), "cass", Role::Cashier)
-        .await;
+        .unwrap()
+        .into_iter()
+        .map(|user| (user.id, user.username, user.role, user.active))
+        .collect();
+    assert!(
+        listed.contains(&(cass_id, "cass".into(), Role::Cashier, true)),
+        "{listed:?}"
+    );
+    assert_eq!(listed.len(), 3);
+    let (till, token) = shop_on_hub.enrol_device("till", 2).await;
     let till_link = &HttpHub::new(&shop_on_hub.base, &token).unwrap();
     let till = &till;
     settle(till, till_link, &config).await;
