@@ -41,5 +41,6 @@ pub mod throttle;
 
 pub use error::HubError;
 pub use http::{router, run, AppError};
+pub use push::hub_device_id;
 pub use state::{AppState, Clock, HubConfig, ManualClock, SystemClock};
 pub use store::{open, Backend, HubStore};

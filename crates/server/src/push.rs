@@ -64,7 +64,7 @@ use customers::Assignments;
 pub(crate) use customers::{assigned_salesperson, SALESPERSON_FIELD};
 pub(crate) use hub_accounts::feed_new_accounts;
 use orders::decide_orders;
-pub(crate) use orders::hub_device_id;
+pub use orders::hub_device_id;
 
 /// An op already recorded at a (device, epoch, seq).
 #[derive(Clone, Debug, PartialEq, Eq)]

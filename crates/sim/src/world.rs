@@ -166,6 +166,9 @@ struct World {
     /// (one has no device), or no one.
     salespersons: Vec<Option<Uuid>>,
     written: BTreeSet<Uuid>,
+    /// The accounts made on the hub for this run (fed to its devices as
+    /// `user.set`s of the hub device).
+    hub_accounts: BTreeSet<Uuid>,
     outcome: Outcome,
     sync_config: SyncConfig,
 }
@@ -231,6 +234,7 @@ pub async fn run_seed(
         customers: Vec::new(),
         salespersons: vec![None],
         written: BTreeSet::new(),
+        hub_accounts: BTreeSet::from([owner_id]),
         outcome: Outcome::default(),
         sync_config: SyncConfig {
             batch_size: 7,
@@ -252,6 +256,8 @@ pub async fn run_seed(
         })
         .collect();
     let users = world.add_users(&roles, dir).await?;
+    // As `stockroom-server add-user` does once it has made an account.
+    stockroom_server::accounts::feed_new_accounts(&*world.hub, START_MS).await?;
     for (index, (role, user)) in roles.into_iter().zip(users).enumerate() {
         world.add_device(index, role, user, dir).await?;
     }
@@ -316,6 +322,7 @@ impl World {
             if *role == Role::Salesperson {
                 self.salespersons.push(Some(user_id));
             }
+            self.hub_accounts.insert(user_id);
             users.push((user_id, username));
         }
         // A salesperson of the hub's with no device in the run: customers
@@ -333,6 +340,7 @@ impl World {
             })
             .await?;
         self.salespersons.push(Some(away));
+        self.hub_accounts.insert(away);
         let path = dir.join("run-template.db");
         std::fs::write(&path, &*self.template)?;
         edit_file(&path, &edits).await?;

@@ -12,7 +12,8 @@ use crate::error::Result;
 use crate::store::Store;
 
 /// Each synced table and the query listing its synced columns in key order.
-const SYNCED: [(&str, &str); 16] = [
+const SYNCED: [(&str, &str); 17] = [
+    ("users", "SELECT id, username, role, active FROM users ORDER BY id"),
     ("categories", "SELECT id, name, parent_id, active FROM categories ORDER BY id"),
     (
         "products",

@@ -41,7 +41,7 @@ impl OrderAnswer {
 
 /// The device id under which the hub records its own ops for a tenant:
 /// derived from the tenant's id, the same on every hub instance.
-pub(crate) fn hub_device_id(tenant_id: Uuid) -> Uuid {
+pub fn hub_device_id(tenant_id: Uuid) -> Uuid {
     derived_id(b"stockroom hub device", tenant_id)
 }
 

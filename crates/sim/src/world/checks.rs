@@ -108,14 +108,15 @@ pub(super) fn diff(
 }
 
 /// An op as the checker reads the feed: its position and scopes, its id,
-/// type, and the order it is (`order.submitted`) or answers
-/// (`order.decided`).
+/// type, the order it is (`order.submitted`) or answers (`order.decided`)
+/// or the account it sets (`user.set`), and whether the hub wrote it.
 struct FeedOp {
     position: u64,
     scopes: Vec<String>,
     op_id: Uuid,
     op_type: String,
     order_id: Option<serde_json::Value>,
+    by_hub: bool,
 }
 
 /// A device's synced tables as text rows ([`Store::replica_rows`]).
@@ -164,6 +165,7 @@ impl World {
         let limit = if replay { self.sync_config.pull_limit } else { 1_000 };
         let mut cursor: Option<String> = None;
         let mut feed_ops = Vec::new();
+        let hub_device = stockroom_server::hub_device_id(self.tenant_id);
         loop {
             let page = link
                 .pull(cursor.as_deref(), limit)
@@ -177,6 +179,7 @@ impl World {
                         op_id: op.op_id,
                         op_type: op.op.op_type.clone(),
                         order_id: op.op.data.get("order_id").or_else(|| op.op.data.get("id")).cloned(),
+                        by_hub: op.device_id == hub_device,
                     });
                 }
             }
@@ -216,12 +219,23 @@ impl World {
             orders.len()
         );
         self.outcome.orders += orders.len();
-        // Exactly once, nothing lost: the feed holds every op written, once.
-        let feed_ops: Vec<Uuid> = feed
+        // The hub feeds each account made on it once.
+        let mut fed_accounts: Vec<Uuid> = feed
             .iter()
-            .filter(|op| op.op_type != "order.decided")
-            .map(|op| op.op_id)
+            .filter(|op| op.by_hub && op.op_type == "user.set")
+            .filter_map(|op| op.order_id.as_ref()?.as_str()?.parse().ok())
             .collect();
+        fed_accounts.sort();
+        let made: Vec<Uuid> = self.hub_accounts.iter().copied().collect();
+        ensure!(
+            fed_accounts == made,
+            "{} accounts fed for the {} made on the hub",
+            fed_accounts.len(),
+            made.len()
+        );
+        // Exactly once, nothing lost: the feed holds every op written, once
+        // (and the hub's own).
+        let feed_ops: Vec<Uuid> = feed.iter().filter(|op| !op.by_hub).map(|op| op.op_id).collect();
         let distinct: BTreeSet<Uuid> = feed_ops.iter().copied().collect();
         ensure!(distinct.len() == feed_ops.len(), "an op is in the feed twice");
         if distinct != self.written {
