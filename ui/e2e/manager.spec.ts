@@ -64,6 +64,11 @@ test('manager: products, users and locations, offline and back', async ({ page }
     await page.getByTestId('user-pin-hana').fill('4321');
     await page.getByTestId('user-pin-save-hana').click();
     await expect(page.getByTestId('notice')).toContainText('hana');
+    // Switched off and on again from the same row.
+    await page.getByTestId('user-active-hana').click();
+    await expect(page.getByTestId('user-active-hana')).toHaveText('Switch on');
+    await page.getByTestId('user-active-hana').click();
+    await expect(page.getByTestId('user-active-hana')).toHaveText('Switch off');
     await shoot(page, 'manager-users');
     await page.getByTestId('manage-tab-locations').click();
     await page.getByTestId('new-location-name').fill('Back room');
