@@ -3,7 +3,8 @@
 // the hub is down), a payment collected; back online, the hub confirms the
 // orders and the owner sees them. Switched off, the salesperson's device is
 // cut off and keeps what he writes until connected again. A customer given
-// away leaves his device; his orders of it stay.
+// away leaves his device; his orders of it stay. A user the hub refused for
+// a taken name is renamed and then accepted.
 import { expect, test } from '@playwright/test';
 import { api, Hub, OWNER, synced, Twin } from './processes';
 import { shoot, waitOfflineWithUnsent, waitSynced } from './helpers';
@@ -164,6 +165,22 @@ test('salesperson: customer catalog, orders offline, payment', async ({ page }) 
     await shoot(page, 'inbox');
     await page.getByTestId('inbox-dismiss').first().click();
     await expect(page.getByTestId('inbox-item')).toHaveCount(before - 1);
+    // The owner renames the demo's Wes, whom the hub refused, and the new
+    // name goes up: the hub holds both Weses now.
+    await page.getByTestId('nav-manage').click();
+    await page.getByTestId('manage-tab-users').click();
+    await page.locator('[data-testid^="user-rename-wes~"]').click();
+    await page.getByTestId('user-rename-input').fill('wes.demo');
+    await page.getByTestId('user-rename-save').click();
+    await expect(page.getByTestId('user-row').filter({ hasText: 'wes.demo' })).toHaveCount(1);
+    await synced(owner);
+    await expect
+      .poll(async () => {
+        await api(device, 'sync_now');
+        const users = await api<{ username: string }[]>(device, 'list_users');
+        return users.map((user) => user.username).filter((name) => name.startsWith('wes'));
+      }, { timeout: 30_000 })
+      .toEqual(['wes', 'wes.demo']);
   } finally {
     await device.stop();
     await owner.stop();

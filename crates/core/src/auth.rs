@@ -245,6 +245,59 @@ impl Store {
 
     /// Turns a user's access off or back on (users are never deleted).
     pub async fn set_user_active(&self, session: &Session, user_id: Uuid, active: bool) -> Result<()> {
+        let user = self.user_to_manage(session, user_id).await?;
+        self.save_user(session, User { active, ..user }).await
+    }
+
+    /// Gives a user another role. Only an owner makes someone an owner or
+    /// changes an owner's role.
+    pub async fn set_user_role(&self, session: &Session, user_id: Uuid, role: Role) -> Result<()> {
+        let user = self.user_to_manage(session, user_id).await?;
+        if role == Role::Owner && session.role() != Role::Owner {
+            return Err(CoreError::Forbidden {
+                permission: Permission::ManageUsers,
+                role: session.role(),
+            });
+        }
+        if user.role == role {
+            return Ok(());
+        }
+        self.save_user(session, User { role, ..user }).await
+    }
+
+    /// Gives a user another username and display name: how a manager
+    /// settles a username the hub refused because another account holds
+    /// it. The PIN stays as it was.
+    pub async fn rename_user(
+        &self,
+        session: &Session,
+        user_id: Uuid,
+        username: &str,
+        display_name: &str,
+    ) -> Result<()> {
+        let user = self.user_to_manage(session, user_id).await?;
+        let username = check_username(username)?.to_string();
+        let display_name = match display_name.trim() {
+            "" => username.clone(),
+            name => name.to_string(),
+        };
+        if user.username == username && user.display_name == display_name {
+            return Ok(());
+        }
+        self.save_user(
+            session,
+            User {
+                username,
+                display_name,
+                ..user
+            },
+        )
+        .await
+    }
+
+    /// The user `session` may change: managers and owners change users,
+    /// and only an owner changes an owner.
+    async fn user_to_manage(&self, session: &Session, user_id: Uuid) -> Result<User> {
         session.require(Permission::ManageUsers)?;
         let user = self
             .users()
@@ -258,40 +311,30 @@ impl Store {
                 role: session.role(),
             });
         }
-        let role = user.role;
-        self.save_user_access(session, user, role, active).await
+        Ok(user)
     }
 
-    /// Gives a user another role. Only an owner makes someone an owner or
-    /// changes an owner's role.
-    pub async fn set_user_role(&self, session: &Session, user_id: Uuid, role: Role) -> Result<()> {
-        session.require(Permission::ManageUsers)?;
-        let user = self
-            .users()
-            .await?
-            .into_iter()
-            .find(|user| user.id == user_id)
-            .ok_or_else(|| CoreError::not_found("user", user_id))?;
-        if (user.role == Role::Owner || role == Role::Owner) && session.role() != Role::Owner {
-            return Err(CoreError::Forbidden {
-                permission: Permission::ManageUsers,
-                role: session.role(),
+    /// Writes a user's name, role and access, with the one `user.set` op
+    /// that carries them to the hub. A username another user of this
+    /// device holds is a conflict.
+    async fn save_user(&self, session: &Session, user: User) -> Result<()> {
+        let mut write = self.write(session).await?;
+        let taken: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE username = ? AND id <> ?")
+            .bind(&user.username)
+            .bind(user.id.to_string())
+            .fetch_optional(write.conn())
+            .await?;
+        if taken.is_some() {
+            return Err(CoreError::Conflict {
+                entity: "user",
+                key: user.username,
             });
         }
-        if user.role == role {
-            return Ok(());
-        }
-        let active = user.active;
-        self.save_user_access(session, user, role, active).await
-    }
-
-    /// Writes a user's role and access, with the one `user.set` op that
-    /// carries them to the hub.
-    async fn save_user_access(&self, session: &Session, user: User, role: Role, active: bool) -> Result<()> {
-        let mut write = self.write(session).await?;
-        sqlx::query("UPDATE users SET role = ?, active = ? WHERE id = ?")
-            .bind(role.as_str())
-            .bind(active)
+        sqlx::query("UPDATE users SET username = ?, display_name = ?, role = ?, active = ? WHERE id = ?")
+            .bind(&user.username)
+            .bind(&user.display_name)
+            .bind(user.role.as_str())
+            .bind(user.active)
             .bind(user.id.to_string())
             .execute(write.conn())
             .await?;
@@ -300,8 +343,8 @@ impl Store {
             id: user.id,
             username: user.username,
             display_name: user.display_name,
-            role: role.as_str().to_string(),
-            active,
+            role: user.role.as_str().to_string(),
+            active: user.active,
         });
         write.append_op(hlc, &op).await?;
         write.commit().await

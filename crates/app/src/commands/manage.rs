@@ -27,6 +27,11 @@ pub struct CreateUserArgs {
 #[serde(rename_all = "camelCase")]
 pub struct UpdateUserArgs {
     pub user_id: Uuid,
+    /// A new username (a display name left out becomes the username).
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
     #[serde(default)]
     pub role: Option<RoleDto>,
     #[serde(default)]
@@ -97,6 +102,14 @@ pub async fn create_user(state: &AppState, args: CreateUserArgs) -> Result<UserD
 pub async fn update_user(state: &AppState, args: UpdateUserArgs) -> Result<UserDto, IpcError> {
     let session = state.session()?;
     let store = state.store();
+    if args.username.is_some() || args.display_name.is_some() {
+        let current = user_dto(state, args.user_id).await?;
+        let username = args.username.as_deref().unwrap_or(&current.username);
+        let display_name = args.display_name.as_deref().unwrap_or("");
+        store
+            .rename_user(&session, args.user_id, username, display_name)
+            .await?;
+    }
     if let Some(role) = args.role {
         store.set_user_role(&session, args.user_id, role.into()).await?;
     }

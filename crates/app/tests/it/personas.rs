@@ -293,6 +293,21 @@ async fn manager_adds_a_user_changes_roles_and_reads_the_dashboard() {
         .call("update_user", json!({"userId": user["id"], "role": "owner"}))
         .await;
     assert_eq!(owner.code(), "forbidden");
+    let renamed = twin
+        .call(
+            "update_user",
+            json!({"userId": user["id"], "username": "nina.k", "displayName": "Nina K"}),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        (renamed["username"].as_str(), renamed["displayName"].as_str()),
+        (Some("nina.k"), Some("Nina K"))
+    );
+    let taken = twin
+        .call("update_user", json!({"userId": user["id"], "username": "max"}))
+        .await;
+    assert_eq!(taken.code(), "conflict");
 
     let dashboard = twin.call("dashboard", json!({"sinceMs": 0})).await.ok();
     assert!(dashboard["sales"][0]["nSales"].as_u64().unwrap() > 0, "{dashboard}");

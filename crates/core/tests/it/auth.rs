@@ -145,3 +145,54 @@ async fn a_user_switched_off_after_signing_in_can_no_longer_write() {
     assert_eq!(err.code(), "session_expired");
     assert_eq!(test.count("SELECT count(*) FROM products WHERE sku = 'LATE'").await, 0);
 }
+
+#[tokio::test]
+async fn a_manager_renames_a_user_whose_name_the_hub_refused() {
+    use stockroom_protocol::Op;
+    let test = TestStore::new().await;
+    let manager = test.user("max", Role::Manager).await;
+    let clerk = test.user("wes~1a2b", Role::Cashier).await;
+    let before = test.store.outbox_len().await.unwrap();
+    test.store
+        .rename_user(&manager, clerk.user_id(), " wes.k ", "")
+        .await
+        .unwrap();
+    // The PIN stays; the old name no longer signs in.
+    test.store.sign_in("wes.k", "4321").await.unwrap();
+    assert_eq!(
+        test.store.sign_in("wes~1a2b", "4321").await.unwrap_err().code(),
+        "bad_credentials"
+    );
+    let users = test.store.users().await.unwrap();
+    let renamed = users.iter().find(|user| user.id == clerk.user_id()).unwrap();
+    assert_eq!(
+        (renamed.username.as_str(), renamed.display_name.as_str()),
+        ("wes.k", "wes.k")
+    );
+    // One `user.set` carries the new name to the hub.
+    let sent = test.store.outbox_range(before + 1, before + 1).await.unwrap();
+    match &sent[..] {
+        [envelope] => match &envelope.op {
+            Op::UserSet(user) => {
+                assert_eq!((user.id, user.username.as_str()), (clerk.user_id(), "wes.k"));
+                assert_eq!((user.role.as_str(), user.active), ("cashier", true));
+            }
+            other => panic!("expected a user.set, got {other:?}"),
+        },
+        other => panic!("expected one op, got {other:?}"),
+    }
+
+    // A name another user holds is a conflict; a blank one is invalid; the
+    // owner is the owner's to rename.
+    let taken = test.store.rename_user(&manager, clerk.user_id(), "max", "Max").await;
+    assert_eq!(taken.unwrap_err().code(), "conflict");
+    let blank = test.store.rename_user(&manager, clerk.user_id(), "  ", "").await;
+    assert_eq!(blank.unwrap_err().code(), "invalid_input");
+    let owner = test.store.rename_user(&manager, test.owner.user_id(), "boss", "").await;
+    assert_eq!(owner.unwrap_err().code(), "forbidden");
+    assert_eq!(
+        test.store.outbox_len().await.unwrap(),
+        before + 1,
+        "refusals send nothing"
+    );
+}

@@ -4,4 +4,8 @@ import type { RoleDto } from "./RoleDto";
 /**
  * Fields left out stay as they are.
  */
-export type UpdateUserArgs = { userId: string, role: RoleDto | null, pin: string | null, active: boolean | null, };
+export type UpdateUserArgs = { userId: string, 
+/**
+ * A new username (a display name left out becomes the username).
+ */
+username: string | null, displayName: string | null, role: RoleDto | null, pin: string | null, active: boolean | null, };
