@@ -245,29 +245,26 @@ impl Store {
 
     /// Turns a user's access off or back on (users are never deleted).
     pub async fn set_user_active(&self, session: &Session, user_id: Uuid, active: bool) -> Result<()> {
-        let user = self.user_to_manage(session, user_id).await?;
-        self.save_user(session, User { active, ..user }).await
+        self.change_user(session, user_id, |user| Ok(User { active, ..user }))
+            .await
     }
 
     /// Gives a user another role. Only an owner makes someone an owner or
     /// changes an owner's role.
     pub async fn set_user_role(&self, session: &Session, user_id: Uuid, role: Role) -> Result<()> {
-        let user = self.user_to_manage(session, user_id).await?;
         if role == Role::Owner && session.role() != Role::Owner {
             return Err(CoreError::Forbidden {
                 permission: Permission::ManageUsers,
                 role: session.role(),
             });
         }
-        if user.role == role {
-            return Ok(());
-        }
-        self.save_user(session, User { role, ..user }).await
+        self.change_user(session, user_id, |user| Ok(User { role, ..user }))
+            .await
     }
 
-    /// Gives a user another username and display name: how a manager
-    /// settles a username the hub refused because another account holds
-    /// it. The PIN stays as it was.
+    /// Gives a user another username and display name (a blank one is the
+    /// username): how a manager settles a username the hub refused because
+    /// another account holds it. The PIN stays as it was.
     pub async fn rename_user(
         &self,
         session: &Session,
@@ -275,50 +272,58 @@ impl Store {
         username: &str,
         display_name: &str,
     ) -> Result<()> {
-        let user = self.user_to_manage(session, user_id).await?;
         let username = check_username(username)?.to_string();
         let display_name = match display_name.trim() {
             "" => username.clone(),
             name => name.to_string(),
         };
-        if user.username == username && user.display_name == display_name {
-            return Ok(());
-        }
-        self.save_user(
-            session,
-            User {
+        self.change_user(session, user_id, |user| {
+            Ok(User {
                 username,
                 display_name,
                 ..user
-            },
-        )
+            })
+        })
         .await
     }
 
-    /// The user `session` may change: managers and owners change users,
-    /// and only an owner changes an owner.
-    async fn user_to_manage(&self, session: &Session, user_id: Uuid) -> Result<User> {
+    /// Changes a user as `change` says, in one write: the user as stored
+    /// then (not as read before, so a change the feed applied meanwhile is
+    /// kept), written back with the one `user.set` op that carries them to
+    /// the hub; nothing when `change` leaves them as they were. Managers
+    /// and owners change users, only an owner changes an owner, and a
+    /// username another user of this device holds is a conflict.
+    async fn change_user(
+        &self,
+        session: &Session,
+        user_id: Uuid,
+        change: impl FnOnce(User) -> Result<User>,
+    ) -> Result<()> {
         session.require(Permission::ManageUsers)?;
-        let user = self
-            .users()
-            .await?
-            .into_iter()
-            .find(|user| user.id == user_id)
-            .ok_or_else(|| CoreError::not_found("user", user_id))?;
-        if user.role == Role::Owner && session.role() != Role::Owner {
+        let mut write = self.write(session).await?;
+        let row: Option<(String, String, String, bool)> =
+            sqlx::query_as("SELECT username, display_name, role, active FROM users WHERE id = ?")
+                .bind(user_id.to_string())
+                .fetch_optional(write.conn())
+                .await?;
+        let (username, display_name, role, active) = row.ok_or_else(|| CoreError::not_found("user", user_id))?;
+        let before = User {
+            id: user_id,
+            username,
+            display_name,
+            role: parse_role(&role)?,
+            active,
+        };
+        if before.role == Role::Owner && session.role() != Role::Owner {
             return Err(CoreError::Forbidden {
                 permission: Permission::ManageUsers,
                 role: session.role(),
             });
         }
-        Ok(user)
-    }
-
-    /// Writes a user's name, role and access, with the one `user.set` op
-    /// that carries them to the hub. A username another user of this
-    /// device holds is a conflict.
-    async fn save_user(&self, session: &Session, user: User) -> Result<()> {
-        let mut write = self.write(session).await?;
+        let user = change(before.clone())?;
+        if user == before {
+            return Ok(());
+        }
         let taken: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE username = ? AND id <> ?")
             .bind(&user.username)
             .bind(user.id.to_string())

@@ -43,16 +43,17 @@ pub struct AddedUser {
 /// owner are made.
 pub async fn add_user(store: &dyn HubStore, user: NewUser, now_ms: u64) -> Result<AddedUser, HubError> {
     let added = create_account(store, user, now_ms).await?;
-    feed_new_accounts(store, now_ms).await?;
+    feed_new_accounts(store, Some(added.tenant_id), now_ms).await?;
     Ok(added)
 }
 
 /// Feeds every account made on the hub that devices have not been told of
 /// (an account made just before a crash, or by a build that did not feed
 /// accounts), and tells the hub instances on the database of the new
-/// heads. The hub runs it when it starts. Returns the tenants fed.
-pub async fn feed_new_accounts(store: &dyn HubStore, now_ms: u64) -> Result<Vec<Uuid>, HubError> {
-    let tenants = store.feed_new_accounts(now_ms).await?;
+/// heads: every tenant's, or `only` that one's. The hub runs it for every
+/// tenant when it starts. Returns the tenants fed.
+pub async fn feed_new_accounts(store: &dyn HubStore, only: Option<Uuid>, now_ms: u64) -> Result<Vec<Uuid>, HubError> {
+    let tenants = store.feed_new_accounts(only, now_ms).await?;
     for tenant_id in &tenants {
         store.publish_feed_head(*tenant_id).await?;
     }

@@ -99,7 +99,7 @@ async fn serve(store: Arc<dyn HubStore>, args: ServeArgs) -> Result<()> {
     if let Some(username) = args.bootstrap_username {
         bootstrap_owner(&*store, &args.bootstrap_tenant, &username).await?;
     }
-    let fed = accounts::feed_new_accounts(&*store, SystemClock.now_ms()).await?;
+    let fed = accounts::feed_new_accounts(&*store, None, SystemClock.now_ms()).await?;
     if !fed.is_empty() {
         tracing::info!(tenants = fed.len(), "accounts made on the hub were fed to devices");
     }

@@ -256,8 +256,9 @@ pub async fn run_seed(
         })
         .collect();
     let users = world.add_users(&roles, dir).await?;
-    // As `stockroom-server add-user` does once it has made an account.
-    stockroom_server::accounts::feed_new_accounts(&*world.hub, START_MS).await?;
+    // As `stockroom-server add-user` does once it has made an account (this
+    // run's tenant only: other runs share the hub).
+    stockroom_server::accounts::feed_new_accounts(&*world.hub, Some(world.tenant_id), START_MS).await?;
     for (index, (role, user)) in roles.into_iter().zip(users).enumerate() {
         world.add_device(index, role, user, dir).await?;
     }

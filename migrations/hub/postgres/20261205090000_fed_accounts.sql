@@ -10,4 +10,7 @@ UPDATE users SET fed = false
  WHERE password_hash <> ''
    AND NOT EXISTS (SELECT 1 FROM op_log o
                     WHERE o.tenant_id = users.tenant_id AND o.op_type = 'user.set'
-                      AND o.outcome = 'applied' AND o.payload ->> 'id' = users.id::text);
+                      AND o.outcome = 'applied'
+                      -- `->>` fails on a \u0000 anywhere in a `json` value.
+                      AND CASE WHEN strpos(o.payload::text, '\u0000') = 0
+                               THEN o.payload ->> 'id' END = users.id::text);

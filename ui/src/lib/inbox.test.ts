@@ -1,10 +1,18 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { setLocale } from './i18n/index.svelte';
+import { ar } from './i18n/messages';
 import { inboxKind, inboxReason } from './inbox';
 
-// Every code the hub sends today (`RejectCode` and `FlagCode` in
-// crates/protocol/src/sync.rs).
+// Every code the hub sends today: `RejectCode` and `FlagCode` in
+// crates/protocol/src/sync.rs, and the reasons it rejects an order for
+// (`OrderRejectReason` in crates/protocol/src/ops.rs, or `rejected`).
 const HUB_CODES = [
+  'rejected',
+  'unknown_customer',
+  'customer_inactive',
+  'wrong_currency',
+  'unknown_product',
+  'product_inactive',
   'unknown_op_type',
   'invalid_payload',
   'role_not_allowed',
@@ -22,6 +30,7 @@ describe('inbox words', () => {
   afterEach(() => setLocale('en'));
 
   it('says every hub code in words, in both languages', () => {
+    for (const code of HUB_CODES) expect(`inbox.code.${code}` in ar).toBe(true);
     for (const locale of ['en', 'ar'] as const) {
       setLocale(locale);
       const reasons = HUB_CODES.map(inboxReason);

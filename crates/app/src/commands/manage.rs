@@ -27,7 +27,8 @@ pub struct CreateUserArgs {
 #[serde(rename_all = "camelCase")]
 pub struct UpdateUserArgs {
     pub user_id: Uuid,
-    /// A new username (a display name left out becomes the username).
+    /// A new username. A display name that was the username follows it;
+    /// any other stays unless `display_name` is given too.
     #[serde(default)]
     pub username: Option<String>,
     #[serde(default)]
@@ -105,7 +106,12 @@ pub async fn update_user(state: &AppState, args: UpdateUserArgs) -> Result<UserD
     if args.username.is_some() || args.display_name.is_some() {
         let current = user_dto(state, args.user_id).await?;
         let username = args.username.as_deref().unwrap_or(&current.username);
-        let display_name = args.display_name.as_deref().unwrap_or("");
+        let display_name = match args.display_name.as_deref() {
+            Some(name) => name,
+            // A blank display name is the username, the new one.
+            None if current.display_name == current.username => "",
+            None => &current.display_name,
+        };
         store
             .rename_user(&session, args.user_id, username, display_name)
             .await?;

@@ -308,6 +308,15 @@ async fn manager_adds_a_user_changes_roles_and_reads_the_dashboard() {
         .call("update_user", json!({"userId": user["id"], "username": "max"}))
         .await;
     assert_eq!(taken.code(), "conflict");
+    // A display name of its own stays when only the username changes.
+    let again = twin
+        .call("update_user", json!({"userId": user["id"], "username": "nina.kay"}))
+        .await
+        .ok();
+    assert_eq!(
+        (again["username"].as_str(), again["displayName"].as_str()),
+        (Some("nina.kay"), Some("Nina K"))
+    );
 
     let dashboard = twin.call("dashboard", json!({"sinceMs": 0})).await.ok();
     assert!(dashboard["sales"][0]["nSales"].as_u64().unwrap() > 0, "{dashboard}");

@@ -190,9 +190,18 @@ async fn a_manager_renames_a_user_whose_name_the_hub_refused() {
     assert_eq!(blank.unwrap_err().code(), "invalid_input");
     let owner = test.store.rename_user(&manager, test.owner.user_id(), "boss", "").await;
     assert_eq!(owner.unwrap_err().code(), "forbidden");
+    // Nor does a change that changes nothing.
+    test.store
+        .rename_user(&manager, clerk.user_id(), "wes.k", "wes.k")
+        .await
+        .unwrap();
+    test.store
+        .set_user_active(&manager, clerk.user_id(), true)
+        .await
+        .unwrap();
     assert_eq!(
         test.store.outbox_len().await.unwrap(),
         before + 1,
-        "refusals send nothing"
+        "refusals and changes of nothing send nothing"
     );
 }

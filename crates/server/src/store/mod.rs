@@ -46,8 +46,9 @@ pub trait HubStore: Send + Sync + 'static {
 
     /// Feeds every account made on the hub and not yet fed, as a `user.set`
     /// of its tenant's hub device (`crate::push::feed_new_accounts`), one
-    /// transaction per tenant. Returns the tenants whose feed grew.
-    fn feed_new_accounts(&self, now_ms: u64) -> StoreFuture<'_, Vec<Uuid>>;
+    /// transaction per tenant: every tenant's, or `only` that one's.
+    /// Returns the tenants whose feed grew.
+    fn feed_new_accounts(&self, only: Option<Uuid>, now_ms: u64) -> StoreFuture<'_, Vec<Uuid>>;
 
     /// The user signing in with `username` (any case), if there is one.
     fn user_for_login<'a>(&'a self, username: &'a str) -> StoreFuture<'a, Option<LoginUser>>;

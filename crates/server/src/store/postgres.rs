@@ -68,12 +68,15 @@ impl PostgresStore {
         push::push(begin, auth, ops, rules).await
     }
 
-    async fn feed_new_accounts_inner(&self, now_ms: u64) -> Result<Vec<Uuid>, HubError> {
+    async fn feed_new_accounts_inner(&self, only: Option<Uuid>, now_ms: u64) -> Result<Vec<Uuid>, HubError> {
         let tenants: Vec<Uuid> = sqlx::query_scalar("SELECT DISTINCT tenant_id FROM users WHERE NOT fed")
             .fetch_all(&self.pool)
             .await?;
         let mut grown = Vec::new();
         for tenant_id in tenants {
+            if only.is_some_and(|only| only != tenant_id) {
+                continue;
+            }
             let mut tx = PgPushTx(self.pool.begin().await?);
             if push::feed_new_accounts(&mut tx, tenant_id, now_ms).await? > 0 {
                 grown.push(tenant_id);
@@ -203,8 +206,8 @@ impl HubStore for PostgresStore {
         })
     }
 
-    fn feed_new_accounts(&self, now_ms: u64) -> StoreFuture<'_, Vec<Uuid>> {
-        Box::pin(self.feed_new_accounts_inner(now_ms))
+    fn feed_new_accounts(&self, only: Option<Uuid>, now_ms: u64) -> StoreFuture<'_, Vec<Uuid>> {
+        Box::pin(self.feed_new_accounts_inner(only, now_ms))
     }
 
     fn user_for_login<'a>(&'a self, username: &'a str) -> StoreFuture<'a, Option<LoginUser>> {

@@ -87,13 +87,16 @@ impl SqliteStore {
         push::push(begin, auth, ops, rules).await
     }
 
-    async fn feed_new_accounts_inner(&self, now_ms: u64) -> Result<Vec<Uuid>, HubError> {
+    async fn feed_new_accounts_inner(&self, only: Option<Uuid>, now_ms: u64) -> Result<Vec<Uuid>, HubError> {
         let tenants: Vec<String> = sqlx::query_scalar("SELECT DISTINCT tenant_id FROM users WHERE NOT fed")
             .fetch_all(&self.writer)
             .await?;
         let mut grown = Vec::new();
         for tenant_id in tenants {
             let tenant_id = parse_uuid(&tenant_id)?;
+            if only.is_some_and(|only| only != tenant_id) {
+                continue;
+            }
             let mut tx = SqlitePushTx(self.writer.begin_with("BEGIN IMMEDIATE").await?);
             if push::feed_new_accounts(&mut tx, tenant_id, now_ms).await? > 0 {
                 grown.push(tenant_id);
@@ -227,8 +230,8 @@ impl HubStore for SqliteStore {
         })
     }
 
-    fn feed_new_accounts(&self, now_ms: u64) -> StoreFuture<'_, Vec<Uuid>> {
-        Box::pin(self.feed_new_accounts_inner(now_ms))
+    fn feed_new_accounts(&self, only: Option<Uuid>, now_ms: u64) -> StoreFuture<'_, Vec<Uuid>> {
+        Box::pin(self.feed_new_accounts_inner(only, now_ms))
     }
 
     fn user_for_login<'a>(&'a self, username: &'a str) -> StoreFuture<'a, Option<LoginUser>> {

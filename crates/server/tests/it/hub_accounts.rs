@@ -73,7 +73,7 @@ async fn accounts_made_on_the_hub_reach_devices(hub: TestHub) {
     assert_eq!(snapshot, from_start);
 
     // Nothing is left to feed, and the feed does not grow.
-    assert!(accounts::feed_new_accounts(&*hub.state.store, START_MS)
+    assert!(accounts::feed_new_accounts(&*hub.state.store, None, START_MS)
         .await
         .unwrap()
         .is_empty());
@@ -91,17 +91,25 @@ async fn two_hubs_feeding_at_once_feed_each_account_once(hub: TestHub) {
     let oscar = hub.enrol("oscar").await;
     assert!(hub.pull_all(&device, 10).await.is_empty());
 
+    // One shop's alone first.
     let store = &*hub.state.store;
+    let fed = accounts::feed_new_accounts(store, Some(oscar.tenant_id), START_MS).await;
+    assert_eq!(fed.unwrap(), [oscar.tenant_id]);
+    assert!(hub.pull_all(&device, 10).await.is_empty());
+    assert_eq!(hub.pull_all(&oscar, 10).await.len(), 1);
+
+    // Then two hub instances on the one database, each feeding every shop.
+    let second = stockroom_server::open(&hub.url)
+        .await
+        .expect("a second hub on the database");
     let (one, other) = tokio::join!(
-        accounts::feed_new_accounts(store, START_MS),
-        accounts::feed_new_accounts(store, START_MS)
+        accounts::feed_new_accounts(store, None, START_MS),
+        accounts::feed_new_accounts(&*second, None, START_MS)
     );
     let mut tenants = one.unwrap();
     tenants.extend(other.unwrap());
-    tenants.sort();
-    let mut expected = vec![device.tenant_id, oscar.tenant_id];
-    expected.sort();
-    assert_eq!(tenants, expected, "each tenant is fed by one of them");
+    assert_eq!(tenants, [device.tenant_id], "Corner Shop is fed by one of them");
+    second.close().await.unwrap();
 
     let fed = users_in(&hub.pull_all(&device, 10).await);
     let usernames: Vec<&str> = fed.iter().map(|(_, _, user)| user.username.as_str()).collect();
@@ -111,6 +119,7 @@ async fn two_hubs_feeding_at_once_feed_each_account_once(hub: TestHub) {
         "in the order they were made"
     );
     assert_eq!(hub.count("SELECT count(*) FROM users WHERE NOT fed").await, 0);
+    assert_eq!(hub.pull_all(&oscar, 10).await.len(), 1, "Oscar's shop is fed once");
 }
 
 async fn accounts_an_older_hub_made_are_fed_when_it_starts(hub: TestHub) {
@@ -139,6 +148,12 @@ async fn accounts_an_older_hub_made_are_fed_when_it_starts(hub: TestHub) {
         )
         .await;
     assert_eq!(pushed.acked_through_seq, 3);
+    // And a user made on a device whose op holds a NUL: the backfill must
+    // read past it.
+    let mut odd = serde_json::to_value(manager.envelope(4, user_set(Uuid::now_v7(), "nul", "cashier"))).unwrap();
+    odd["op"]["data"]["note"] = serde_json::json!("\u{0}");
+    let (status, answer) = hub.push_json(&manager, vec![odd]).await;
+    assert_eq!(answer["results"][0]["outcome"], "applied", "{status}: {answer}");
 
     // As the last build left them (it fed no account), then its migration.
     hub.execute("UPDATE users SET fed = true").await;
@@ -156,9 +171,11 @@ async fn accounts_an_older_hub_made_are_fed_when_it_starts(hub: TestHub) {
     assert_eq!(hub.count(unfed).await, 1, "only Olive's account was never fed");
 
     let head = hub.state.store.feed_head(manager.tenant_id).await.unwrap();
-    accounts::feed_new_accounts(&*hub.state.store, START_MS).await.unwrap();
+    accounts::feed_new_accounts(&*hub.state.store, None, START_MS)
+        .await
+        .unwrap();
     let fed = users_in(&hub.pull_all(&manager, 10).await);
     let last = fed.last().expect("accounts in the feed");
     assert_eq!((last.0, last.2.id, last.2.role.as_str()), (head + 1, olive, "owner"));
-    assert_eq!(fed.len(), 3, "Mia's, Cass's, then Olive's from the hub");
+    assert_eq!(fed.len(), 4, "Mia's, Cass's, Nul's, then Olive's from the hub");
 }

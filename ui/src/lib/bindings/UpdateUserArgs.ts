@@ -6,6 +6,7 @@ import type { RoleDto } from "./RoleDto";
  */
 export type UpdateUserArgs = { userId: string, 
 /**
- * A new username (a display name left out becomes the username).
+ * A new username. A display name that was the username follows it;
+ * any other stays unless `display_name` is given too.
  */
 username: string | null, displayName: string | null, role: RoleDto | null, pin: string | null, active: boolean | null, };
