@@ -62,7 +62,7 @@ use accounts::AccountChange;
 pub(crate) use codes::{held_code, CodeKind};
 use customers::Assignments;
 pub(crate) use customers::{assigned_salesperson, SALESPERSON_FIELD};
-pub(crate) use hub_accounts::feed_new_accounts;
+pub(crate) use hub_accounts::feed_tenants;
 use orders::decide_orders;
 pub use orders::hub_device_id;
 
@@ -100,6 +100,23 @@ pub(crate) struct OpLogRow<'a> {
     pub received_ms: u64,
     pub rejected: Option<RejectCode>,
     pub flags_json: String,
+}
+
+impl<'a> OpLogRow<'a> {
+    /// The row of an op the hub writes itself (an order's answer, an
+    /// account made on the hub): applied, unflagged, stamped as written.
+    fn of_hub(envelope: &'a RawOpEnvelope, tenant_id: Uuid, received_ms: u64) -> Self {
+        OpLogRow {
+            envelope,
+            tenant_id,
+            op_type: envelope.op.op_type.clone(),
+            payload_json: envelope.op.data.to_string(),
+            effective_hlc: envelope.hlc,
+            received_ms,
+            rejected: None,
+            flags_json: flags_json(&[]),
+        }
+    }
 }
 
 /// A class-F record's key.

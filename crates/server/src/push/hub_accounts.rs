@@ -10,19 +10,44 @@
 //! next feed position, whose number is also its seq on the hub device, as
 //! for the hub's answers to orders.
 
+use std::future::Future;
+
 use stockroom_protocol::snapshot::{canonical_change, chain_link};
 use stockroom_protocol::sync::{FeedChange, RawOp, RawOpEnvelope};
 use stockroom_protocol::{Hlc, Op};
 use uuid::Uuid;
 
-use super::{flags_json, hub_device_id, FeedRow, OpLogRow, PushEnd, PushTx, TenantHead};
+use super::{hub_device_id, FeedRow, OpLogRow, PushEnd, PushTx, TenantHead};
 use crate::error::HubError;
 use crate::scopes;
 
 /// Feeds the tenant's unfed accounts inside `tx` (which the caller
 /// commits): one `user.set` each, in the order they were made. Returns how
 /// many it fed.
-pub(crate) async fn feed_new_accounts<T: PushTx>(tx: &mut T, tenant_id: Uuid, now_ms: u64) -> Result<usize, HubError> {
+/// Feeds the unfed accounts of each of `tenants`, each tenant in its own
+/// transaction from `begin`. Returns the tenants whose feed grew.
+pub(crate) async fn feed_tenants<T, F, Fut>(
+    mut begin: F,
+    tenants: Vec<Uuid>,
+    now_ms: u64,
+) -> Result<Vec<Uuid>, HubError>
+where
+    T: PushTx,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, HubError>>,
+{
+    let mut grown = Vec::new();
+    for tenant_id in tenants {
+        let mut tx = begin().await?;
+        if feed_new_accounts(&mut tx, tenant_id, now_ms).await? > 0 {
+            grown.push(tenant_id);
+        }
+        tx.commit().await?;
+    }
+    Ok(grown)
+}
+
+async fn feed_new_accounts<T: PushTx>(tx: &mut T, tenant_id: Uuid, now_ms: u64) -> Result<usize, HubError> {
     let TenantHead {
         head: start,
         mut chain,
@@ -54,16 +79,7 @@ pub(crate) async fn feed_new_accounts<T: PushTx>(tx: &mut T, tenant_id: Uuid, no
         .collect();
     let rows: Vec<OpLogRow<'_>> = envelopes
         .iter()
-        .map(|envelope| OpLogRow {
-            envelope,
-            tenant_id,
-            op_type: envelope.op.op_type.clone(),
-            payload_json: envelope.op.data.to_string(),
-            effective_hlc: envelope.hlc,
-            received_ms: now_ms,
-            rejected: None,
-            flags_json: flags_json(&[]),
-        })
+        .map(|envelope| OpLogRow::of_hub(envelope, tenant_id, now_ms))
         .collect();
     let row_refs: Vec<&OpLogRow<'_>> = rows.iter().collect();
     tx.insert_ops(&row_refs).await?;

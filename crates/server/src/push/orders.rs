@@ -11,7 +11,7 @@ use stockroom_protocol::sync::{RawOp, RawOpEnvelope};
 use stockroom_protocol::Op;
 use uuid::Uuid;
 
-use super::{flags_json, OpLogRow, Pending, PushTx, RecordKey};
+use super::{OpLogRow, Pending, PushTx, RecordKey};
 use crate::error::HubError;
 use crate::policy;
 use crate::records::Record;
@@ -26,16 +26,7 @@ pub(super) struct OrderAnswer {
 
 impl OrderAnswer {
     pub(super) fn row(&self, auth: &DeviceAuth) -> OpLogRow<'_> {
-        OpLogRow {
-            envelope: &self.envelope,
-            tenant_id: auth.tenant_id,
-            op_type: self.envelope.op.op_type.clone(),
-            payload_json: self.envelope.op.data.to_string(),
-            effective_hlc: self.envelope.hlc,
-            received_ms: self.received_ms,
-            rejected: None,
-            flags_json: flags_json(&[]),
-        }
+        OpLogRow::of_hub(&self.envelope, auth.tenant_id, self.received_ms)
     }
 }
 

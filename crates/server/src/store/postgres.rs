@@ -69,21 +69,16 @@ impl PostgresStore {
     }
 
     async fn feed_new_accounts_inner(&self, only: Option<Uuid>, now_ms: u64) -> Result<Vec<Uuid>, HubError> {
-        let tenants: Vec<Uuid> = sqlx::query_scalar("SELECT DISTINCT tenant_id FROM users WHERE NOT fed")
-            .fetch_all(&self.pool)
-            .await?;
-        let mut grown = Vec::new();
-        for tenant_id in tenants {
-            if only.is_some_and(|only| only != tenant_id) {
-                continue;
+        let tenants: Vec<Uuid> = match only {
+            Some(tenant_id) => vec![tenant_id],
+            None => {
+                sqlx::query_scalar("SELECT DISTINCT tenant_id FROM users WHERE NOT fed")
+                    .fetch_all(&self.pool)
+                    .await?
             }
-            let mut tx = PgPushTx(self.pool.begin().await?);
-            if push::feed_new_accounts(&mut tx, tenant_id, now_ms).await? > 0 {
-                grown.push(tenant_id);
-            }
-            tx.commit().await?;
-        }
-        Ok(grown)
+        };
+        let begin = || async { Ok(PgPushTx(self.pool.begin().await?)) };
+        push::feed_tenants(begin, tenants, now_ms).await
     }
 
     async fn enrol_inner(&self, enrolment: &Enrolment) -> Result<u32, HubError> {

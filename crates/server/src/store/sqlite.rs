@@ -88,22 +88,17 @@ impl SqliteStore {
     }
 
     async fn feed_new_accounts_inner(&self, only: Option<Uuid>, now_ms: u64) -> Result<Vec<Uuid>, HubError> {
-        let tenants: Vec<String> = sqlx::query_scalar("SELECT DISTINCT tenant_id FROM users WHERE NOT fed")
-            .fetch_all(&self.writer)
-            .await?;
-        let mut grown = Vec::new();
-        for tenant_id in tenants {
-            let tenant_id = parse_uuid(&tenant_id)?;
-            if only.is_some_and(|only| only != tenant_id) {
-                continue;
+        let tenants: Vec<Uuid> = match only {
+            Some(tenant_id) => vec![tenant_id],
+            None => {
+                let stored: Vec<String> = sqlx::query_scalar("SELECT DISTINCT tenant_id FROM users WHERE NOT fed")
+                    .fetch_all(&self.writer)
+                    .await?;
+                stored.iter().map(|id| parse_uuid(id)).collect::<Result<_, _>>()?
             }
-            let mut tx = SqlitePushTx(self.writer.begin_with("BEGIN IMMEDIATE").await?);
-            if push::feed_new_accounts(&mut tx, tenant_id, now_ms).await? > 0 {
-                grown.push(tenant_id);
-            }
-            tx.commit().await?;
-        }
-        Ok(grown)
+        };
+        let begin = || async { Ok(SqlitePushTx(self.writer.begin_with("BEGIN IMMEDIATE").await?)) };
+        push::feed_tenants(begin, tenants, now_ms).await
     }
 
     async fn enrol_inner(&self, enrolment: &Enrolment) -> Result<u32, HubError> {
